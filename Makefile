@@ -1,0 +1,50 @@
+# OHMS: two commands for a newcomer, `make run` and `make test`.
+# Everything is installed into the checkout (.venv/, node_modules/) and skipped when current.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+OHMS_HOST ?= 127.0.0.1
+OHMS_PORT ?= 8000
+OHMS_DATA_DIR ?= $(CURDIR)/.ohms
+export OHMS_HOST OHMS_PORT OHMS_DATA_DIR
+
+NODE_STAMP := $(if $(wildcard package.json),node_modules/.stamp)
+IPFS_STAMP := $(if $(wildcard scripts/services/ipfs/package.json),scripts/services/ipfs/node_modules/.stamp)
+
+.PHONY: run test deps python-deps node-deps system-deps lint typecheck unit clean
+
+run: python-deps $(NODE_STAMP)
+	$(VENV)/bin/ohms migrate
+	$(VENV)/bin/ohms seed-demo
+	$(VENV)/bin/ohms serve --host $(OHMS_HOST) --port $(OHMS_PORT)
+
+test: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+deps: system-deps python-deps $(NODE_STAMP) $(IPFS_STAMP)
+
+python-deps: $(VENV)/.stamp
+
+$(VENV)/.stamp: pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Python 3.11 is required (umbral-pre ships wheels for CPython 3.11 only)"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+node_modules/.stamp: package.json $(wildcard package-lock.json)
+	npm install --no-audit --no-fund
+	@touch $@
+
+scripts/services/ipfs/node_modules/.stamp: scripts/services/ipfs/package.json $(wildcard scripts/services/ipfs/package-lock.json)
+	cd scripts/services/ipfs && npm install --omit=optional --no-audit --no-fund
+	@touch $@
+
+system-deps:
+	@bash scripts/install_system_deps.sh
+
+clean:
+	rm -rf $(VENV) node_modules scripts/services/ipfs/node_modules .mypy_cache .ruff_cache .pytest_cache

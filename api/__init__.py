@@ -1,0 +1,1 @@
+"""OHMS API service: the only composition root (settings -> adapters -> routers)."""

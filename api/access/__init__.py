@@ -1,0 +1,1 @@
+"""Access control: roles, their permissions (action x resource), per-tenant overrides."""

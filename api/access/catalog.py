@@ -1,0 +1,87 @@
+"""The roles of OHMS, the permissions (resource:action) they can hold, and their defaults.
+
+A tenant administrator may add or remove tenant-grantable permissions of staff roles in
+their organisation (RolePermissionOverride); `patient` and `system_admin` are not
+tenant-configurable.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from api.tenants.models import OrganizationKind
+
+
+class Role(enum.StrEnum):
+    patient = "patient"
+    physician = "physician"
+    nurse = "nurse"
+    lab_technician = "lab_technician"
+    radiologist = "radiologist"
+    pharmacist = "pharmacist"
+    drug_vendor = "drug_vendor"
+    helpdesk = "helpdesk"
+    org_admin = "org_admin"
+    insurer = "insurer"
+    auditor = "auditor"
+    system_admin = "system_admin"
+
+
+# Every permission the API knows, with what it allows. Routes name one of these.
+PERMISSIONS: dict[str, str] = {
+    "organization:create": "Create organisations (tenants)",
+    "organization:read": "Read an organisation's profile",
+    "organization:update": "Change an organisation's profile or deactivate it",
+    "member:create": "Create or invite staff members of the organisation",
+    "member:read": "List and read the organisation's staff",
+    "member:update": "Change a member's roles, deactivate or reactivate them",
+    "role:read": "Read the organisation's roles and their permissions",
+    "role:update": "Change the permissions of the organisation's roles",
+    "patient:read": "Look up a patient's demographics by UHID",
+    "directory:read": "Search the directory of organisations",
+}
+
+SYSTEM_ONLY_PERMISSIONS = frozenset({"organization:create"})
+
+_STAFF_BASE = {"directory:read", "organization:read"}
+_CLINICAL = _STAFF_BASE | {"patient:read"}
+
+DEFAULT_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.patient: frozenset({"directory:read"}),
+    Role.physician: frozenset(_CLINICAL),
+    Role.nurse: frozenset(_CLINICAL),
+    Role.lab_technician: frozenset(_CLINICAL),
+    Role.radiologist: frozenset(_CLINICAL),
+    Role.pharmacist: frozenset(_CLINICAL),
+    Role.drug_vendor: frozenset(_STAFF_BASE),
+    Role.helpdesk: frozenset(_CLINICAL | {"member:read"}),
+    Role.org_admin: frozenset(
+        _STAFF_BASE
+        | {"organization:update", "member:create", "member:read", "member:update",
+           "role:read", "role:update"}
+    ),
+    Role.insurer: frozenset(_STAFF_BASE),
+    Role.auditor: frozenset(_STAFF_BASE | {"member:read", "role:read"}),
+    Role.system_admin: frozenset(PERMISSIONS),
+}
+
+# Staff roles an organisation of each kind may assign.
+_ADMIN_ROLES = {Role.org_admin, Role.helpdesk, Role.auditor}
+ASSIGNABLE_ROLES: dict[OrganizationKind, frozenset[Role]] = {
+    OrganizationKind.hospital: frozenset(_ADMIN_ROLES | {
+        Role.physician, Role.nurse, Role.lab_technician, Role.radiologist, Role.pharmacist}),
+    OrganizationKind.clinic: frozenset(_ADMIN_ROLES | {
+        Role.physician, Role.nurse, Role.lab_technician, Role.pharmacist}),
+    OrganizationKind.lab: frozenset(_ADMIN_ROLES | {Role.lab_technician, Role.physician}),
+    OrganizationKind.radiology: frozenset(_ADMIN_ROLES | {Role.radiologist, Role.physician}),
+    OrganizationKind.pharmacy: frozenset(_ADMIN_ROLES | {Role.pharmacist}),
+    OrganizationKind.insurer: frozenset(_ADMIN_ROLES | {Role.insurer}),
+    OrganizationKind.drug_vendor: frozenset(_ADMIN_ROLES | {Role.drug_vendor}),
+}
+
+TENANT_CONFIGURABLE_ROLES = frozenset(Role) - {Role.patient, Role.system_admin}
+
+# An organisation must not be able to lock its own administrators out.
+ADMIN_LOCKOUT_GUARD = frozenset({"role:read", "role:update"})
+
+EMERGENCY_ROLES = frozenset({Role.physician, Role.nurse})

@@ -1,0 +1,89 @@
+"""Effective permissions of a user and the tenant administrator's changes to roles."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from api.access.catalog import (
+    ADMIN_LOCKOUT_GUARD,
+    DEFAULT_PERMISSIONS,
+    PERMISSIONS,
+    SYSTEM_ONLY_PERMISSIONS,
+    TENANT_CONFIGURABLE_ROLES,
+    Role,
+)
+from api.access.models import RolePermissionOverride
+from api.errors import Invalid, NotFound
+
+
+def _overrides(
+    session: Session, organization_id: uuid.UUID, roles: list[Role]
+) -> list[RolePermissionOverride]:
+    return list(session.scalars(
+        select(RolePermissionOverride).where(
+            RolePermissionOverride.organization_id == organization_id,
+            RolePermissionOverride.role.in_([r.value for r in roles]),
+        )
+    ))
+
+
+def role_permissions(session: Session, organization_id: uuid.UUID | None, role: Role) -> set[str]:
+    perms = set(DEFAULT_PERMISSIONS[role])
+    if organization_id is None or role not in TENANT_CONFIGURABLE_ROLES:
+        return perms
+    for o in _overrides(session, organization_id, [role]):
+        if o.granted:
+            perms.add(o.permission)
+        else:
+            perms.discard(o.permission)
+    return perms
+
+
+def effective_permissions(
+    session: Session, organization_id: uuid.UUID | None, roles: list[Role]
+) -> frozenset[str]:
+    perms: set[str] = set()
+    for role in roles:
+        perms |= role_permissions(session, organization_id, role)
+    return frozenset(perms)
+
+
+def set_role_permissions(
+    session: Session,
+    organization_id: uuid.UUID,
+    role_name: str,
+    permissions: list[str],
+    changed_by: uuid.UUID,
+) -> set[str]:
+    """Make `permissions` the role's exact permission set in this organisation."""
+    try:
+        role = Role(role_name)
+    except ValueError:
+        raise NotFound(f"there is no role {role_name!r}") from None
+    if role not in TENANT_CONFIGURABLE_ROLES:
+        raise Invalid(f"the role {role.value!r} cannot be configured by an organisation")
+    wanted = set(permissions)
+    unknown = wanted - set(PERMISSIONS)
+    if unknown:
+        raise Invalid(f"unknown permissions: {', '.join(sorted(unknown))}")
+    system_only = wanted & SYSTEM_ONLY_PERMISSIONS
+    if system_only:
+        raise Invalid(f"only system administrators hold: {', '.join(sorted(system_only))}")
+    if role is Role.org_admin and not wanted >= ADMIN_LOCKOUT_GUARD:
+        raise Invalid("org_admin must keep role:read and role:update, or nobody could undo this")
+    defaults = set(DEFAULT_PERMISSIONS[role])
+    session.execute(delete(RolePermissionOverride).where(
+        RolePermissionOverride.organization_id == organization_id,
+        RolePermissionOverride.role == role.value,
+    ))
+    for perm in sorted(wanted - defaults):
+        session.add(RolePermissionOverride(organization_id=organization_id, role=role.value,
+                                           permission=perm, granted=True, changed_by=changed_by))
+    for perm in sorted(defaults - wanted):
+        session.add(RolePermissionOverride(organization_id=organization_id, role=role.value,
+                                           permission=perm, granted=False, changed_by=changed_by))
+    session.flush()
+    return wanted

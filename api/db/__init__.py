@@ -1,0 +1,1 @@
+"""Relational storage: SQLAlchemy models, sessions with tenant context, Alembic migrations."""

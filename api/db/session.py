@@ -1,0 +1,84 @@
+"""Engines and sessions. Each session carries a tenant context that PostgreSQL enforces with
+row-level security: every transaction begins by setting `ohms.org_id` / `ohms.rls_bypass`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.pool import NullPool
+
+TENANT_KEY = "ohms.tenant"
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    """Whose rows a session may see. `bypass` is for system work (login, system admins)."""
+
+    organization_id: uuid.UUID | None
+    bypass: bool = False
+
+
+SYSTEM = TenantContext(organization_id=None, bypass=True)
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if ":memory:" in url:
+            kwargs["poolclass"] = NullPool
+    else:
+        kwargs["pool_pre_ping"] = True
+        kwargs["pool_size"] = 10
+        kwargs["max_overflow"] = 20
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _apply_tenant(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    ctx: TenantContext = session.info.get(TENANT_KEY, TenantContext(None))
+    connection.execute(
+        text("SELECT set_config('ohms.org_id', :org, true), "
+             "set_config('ohms.rls_bypass', :bypass, true)"),
+        {"org": str(ctx.organization_id) if ctx.organization_id else "",
+         "bypass": "on" if ctx.bypass else "off"},
+    )
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    event.listen(factory, "after_begin", _apply_tenant)
+    return factory
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session], ctx: TenantContext) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error."""
+    session = factory(info={TENANT_KEY: ctx})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,145 @@
+"""Request dependencies: the container, the authenticated principal, permission checks and
+tenant-scoped database sessions. Every route declares exactly one access requirement."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from api.access.catalog import Role
+from api.access.service import effective_permissions
+from api.composition import Container
+from api.db.session import SYSTEM, TENANT_KEY, TenantContext, session_scope
+from api.errors import Forbidden, Unauthenticated
+from api.identity import service as identity_service
+from api.identity.tokens import InvalidToken
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    uhid: str
+    email: str
+    organization_id: uuid.UUID | None
+    roles: frozenset[Role]
+    permissions: frozenset[str]
+    session_id: uuid.UUID
+
+    @property
+    def is_system_admin(self) -> bool:
+        return Role.system_admin in self.roles
+
+    @property
+    def tenant(self) -> TenantContext:
+        if self.is_system_admin:
+            return SYSTEM
+        return TenantContext(organization_id=self.organization_id)
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+def authenticate(
+    container: ContainerDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    if not token:
+        raise Unauthenticated()
+    try:
+        claims = container.tokens.decode_access(token)
+    except InvalidToken as exc:
+        raise Unauthenticated(str(exc)) from None
+    with session_scope(container.sessions, SYSTEM) as session:
+        user = identity_service.active_session_user(session, claims.user_id, claims.session_id)
+        if user is None:
+            raise Unauthenticated("the session has ended; sign in again")
+        roles = frozenset(Role(r) for r in user.role_names)
+        return Principal(
+            user_id=user.id,
+            uhid=user.uhid,
+            email=user.email,
+            organization_id=user.organization_id,
+            roles=roles,
+            permissions=effective_permissions(session, user.organization_id, list(roles)),
+            session_id=claims.session_id,
+        )
+
+
+class RequirePermission:
+    """Route dependency: the caller is signed in and holds `permission` in its tenant."""
+
+    def __init__(self, permission: str) -> None:
+        from api.access.catalog import PERMISSIONS
+
+        if permission not in PERMISSIONS:
+            raise ValueError(f"undeclared permission {permission!r}")
+        self.permission = permission
+
+    def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if not principal.can(self.permission):
+            raise Forbidden(f"your role does not allow {self.permission}")
+        return principal
+
+
+class RequireAuthenticated:
+    """Route dependency for self-service routes (one's own profile, sign-out)."""
+
+    permission = "authenticated"
+
+    def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        return principal
+
+
+class PublicRoute:
+    """Route dependency that declares a route open to anonymous callers."""
+
+    permission = "public"
+
+    def __call__(self) -> None:
+        return None
+
+
+def require(permission: str) -> RequirePermission:
+    return RequirePermission(permission)
+
+
+authenticated = RequireAuthenticated()
+public = PublicRoute()
+
+
+def tenant_db(
+    container: ContainerDep, principal: Annotated[Principal, Depends(authenticate)]
+) -> Iterator[Session]:
+    """A unit of work in the caller's tenant (row-level security applies on PostgreSQL)."""
+    with session_scope(container.sessions, principal.tenant) as session:
+        yield session
+
+
+def system_db(container: ContainerDep) -> Iterator[Session]:
+    """A unit of work in system context, for anonymous identity flows."""
+    with session_scope(container.sessions, SYSTEM) as session:
+        yield session
+
+
+def current_tenant(session: Session) -> TenantContext:
+    ctx: TenantContext = session.info[TENANT_KEY]
+    return ctx
+
+
+TenantDB = Annotated[Session, Depends(tenant_db)]
+SystemDB = Annotated[Session, Depends(system_db)]

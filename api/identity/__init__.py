@@ -1,0 +1,1 @@
+"""Identity: people with UHIDs, passwords, tokens, wallet sign-in."""

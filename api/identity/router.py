@@ -1,0 +1,153 @@
+"""HTTP routes of identity: registration, sign-in (password, SIWE), tokens, one's profile."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.access.catalog import Role
+from api.deps import (
+    ContainerDep,
+    Principal,
+    SystemDB,
+    authenticated,
+    public,
+    require,
+)
+from api.errors import Invalid, NotFound, problem_responses
+from api.identity import service
+from api.identity.models import User
+from api.identity.schemas import (
+    Me,
+    OrganizationRef,
+    PasswordChange,
+    PatientSummary,
+    RefreshRequest,
+    Registered,
+    RegisterPatient,
+    SiweNonceResponse,
+    SiweSignedMessage,
+    TokenResponse,
+    WalletLinked,
+)
+from api.identity.uhid import format_uhid
+from api.tenants.models import Organization
+
+router = APIRouter(tags=["identity"])
+
+AUTH_ERRORS = problem_responses(400, 401, 422, 429)
+
+
+def _tokens(pair: service.TokenPair) -> TokenResponse:
+    return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token,
+                         token_type=pair.token_type, expires_in=pair.expires_in)
+
+
+@router.post("/auth/register", status_code=status.HTTP_201_CREATED,
+             responses=problem_responses(409, 422), dependencies=[Depends(public)])
+def register(body: RegisterPatient, db: SystemDB, container: ContainerDep) -> Registered:
+    """Patient self-registration; the new account gets its UHID."""
+    user = service.register_patient(
+        db, container, email=body.email, password=body.password, full_name=body.full_name,
+        date_of_birth=body.date_of_birth,
+    )
+    return Registered.of(user.id, user.uhid)
+
+
+@router.post("/auth/token", responses=AUTH_ERRORS, dependencies=[Depends(public)])
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], db: SystemDB, container: ContainerDep
+) -> TokenResponse:
+    """OAuth2 password flow; `username` is the email or the UHID."""
+    if len(form.password) > 128 or len(form.username) > 320:
+        raise Invalid("the username or password is too long")
+    return _tokens(service.login_with_password(
+        db, container, username=form.username, password=form.password))
+
+
+@router.post("/auth/refresh", responses=AUTH_ERRORS, dependencies=[Depends(public)])
+def refresh(body: RefreshRequest, db: SystemDB, container: ContainerDep) -> TokenResponse:
+    """Exchange a refresh token for a new pair; each refresh token works once."""
+    return _tokens(service.refresh_tokens(db, container, body.refresh_token))
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT,
+             responses=problem_responses(401))
+def logout(principal: Annotated[Principal, Depends(authenticated)], db: SystemDB) -> Response:
+    """End this sign-in: its access and refresh tokens stop working."""
+    service.logout(db, principal.session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/auth/siwe/nonce", dependencies=[Depends(public)])
+def siwe_nonce(db: SystemDB, container: ContainerDep) -> SiweNonceResponse:
+    """What a wallet needs to build the EIP-4361 message; the nonce works once."""
+    c = service.issue_siwe_nonce(db, container)
+    return SiweNonceResponse(nonce=c.nonce, domain=c.domain, uri=c.uri, chain_id=c.chain_id,
+                             issued_at=c.issued_at, expiration_time=c.expiration_time)
+
+
+@router.post("/auth/siwe/verify", responses=AUTH_ERRORS, dependencies=[Depends(public)])
+def siwe_verify(body: SiweSignedMessage, db: SystemDB, container: ContainerDep) -> TokenResponse:
+    """Sign in with a wallet: the tokens of the account the address is linked to."""
+    return _tokens(service.login_with_siwe(db, container, message=body.message,
+                                           signature=body.signature))
+
+
+def _me(db: SystemDB, principal: Principal) -> Me:
+    user = db.get(User, principal.user_id)
+    assert user is not None
+    org = db.get(Organization, user.organization_id) if user.organization_id else None
+    return Me(
+        id=user.id, uhid=user.uhid, uhid_display=format_uhid(user.uhid), email=user.email,
+        full_name=user.full_name, date_of_birth=user.date_of_birth, roles=user.role_names,
+        permissions=sorted(principal.permissions),
+        organization=OrganizationRef(id=org.id, name=org.name, kind=org.kind.value)
+        if org else None,
+        wallet_address=user.wallet_address,
+    )
+
+
+@router.get("/me", responses=problem_responses(401))
+def me(principal: Annotated[Principal, Depends(authenticated)], db: SystemDB) -> Me:
+    """The signed-in account: UHID, roles, effective permissions, organisation."""
+    return _me(db, principal)
+
+
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT,
+             responses=problem_responses(401, 422))
+def change_password(
+    body: PasswordChange, principal: Annotated[Principal, Depends(authenticated)],
+    db: SystemDB, container: ContainerDep,
+) -> Response:
+    """Change one's password; every other sign-in of the account ends."""
+    service.change_password(db, container, user_id=principal.user_id,
+                            session_id=principal.session_id,
+                            current_password=body.current_password,
+                            new_password=body.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/me/wallet", responses=problem_responses(400, 401, 409, 422))
+def link_wallet(
+    body: SiweSignedMessage, principal: Annotated[Principal, Depends(authenticated)],
+    db: SystemDB, container: ContainerDep,
+) -> WalletLinked:
+    """Link a wallet address (proved by a SIWE message) to the signed-in account."""
+    address = service.link_wallet(db, container, user_id=principal.user_id,
+                                  message=body.message, signature=body.signature)
+    return WalletLinked(address=address)
+
+
+@router.get("/patients/{uhid}", responses=problem_responses(401, 403, 404, 422))
+def patient_by_uhid(
+    uhid: str, principal: Annotated[Principal, Depends(require("patient:read"))], db: SystemDB,
+) -> PatientSummary:
+    """Demographics of a patient, for registration desks and clinicians."""
+    user = service.get_by_uhid(db, uhid)
+    if Role.patient.value not in user.role_names:
+        raise NotFound("no patient has this UHID")
+    return PatientSummary(uhid=user.uhid, uhid_display=format_uhid(user.uhid),
+                          full_name=user.full_name, date_of_birth=user.date_of_birth)

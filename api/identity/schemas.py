@@ -1,0 +1,100 @@
+"""Request and response bodies of the identity routes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from api.identity.uhid import format_uhid
+
+# Password length is bounded here so oversize input is refused before hashing.
+PasswordField = Field(min_length=1, max_length=128)
+
+
+class RegisterPatient(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    password: str = PasswordField
+    full_name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    date_of_birth: date
+
+
+class Registered(BaseModel):
+    id: uuid.UUID
+    uhid: str = Field(description="The unique health ID, 14 digits")
+    uhid_display: str = Field(description="The UHID grouped for reading: NN-NNNN-NNNN-NNNN")
+
+    @classmethod
+    def of(cls, user_id: uuid.UUID, uhid: str) -> Registered:
+        return cls(id=user_id, uhid=uhid, uhid_display=format_uhid(uhid))
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"  # noqa: S105 - OAuth2 token type
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class SiweNonceResponse(BaseModel):
+    nonce: str
+    domain: str
+    uri: str
+    chain_id: int
+    issued_at: datetime
+    expiration_time: datetime
+    version: str = "1"
+    statement: str = "Sign in to OHMS"
+
+
+class SiweSignedMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=4096)
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class WalletLinked(BaseModel):
+    address: str
+
+
+class OrganizationRef(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: str
+
+
+class Me(BaseModel):
+    id: uuid.UUID
+    uhid: str
+    uhid_display: str
+    email: str
+    full_name: str
+    date_of_birth: date | None
+    roles: list[str]
+    permissions: list[str]
+    organization: OrganizationRef | None
+    wallet_address: str | None
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = PasswordField
+    new_password: str = PasswordField
+
+
+class PatientSummary(BaseModel):
+    uhid: str
+    uhid_display: str
+    full_name: str
+    date_of_birth: date | None

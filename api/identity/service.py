@@ -1,0 +1,380 @@
+"""Identity use cases: registration, password and wallet sign-in, token rotation, lockout."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from siwe import SiweMessage, generate_nonce
+from siwe import siwe as siwe_errors
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.access.catalog import Role
+from api.composition import Container
+from api.db.base import utcnow
+from api.errors import (
+    BadRequest,
+    Conflict,
+    Invalid,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+)
+from api.identity.models import AuthSession, RefreshToken, SiweNonce, User, UserRole
+from api.identity.passwords import WeakPassword
+from api.identity.tokens import hash_refresh_token, new_refresh_token
+from api.identity.uhid import InvalidUHID, generate_uhid, looks_like_uhid, normalize_uhid
+
+_UHID_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"  # noqa: S105 - OAuth2 token type, not a secret
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _check_password(
+    container: Container, password: str, *, email: str, name: str, born: date | None = None
+) -> None:
+    # Words of the person's own details are the first guesses an attacker tries.
+    inputs = [email, *email.split("@")[0].replace(".", " ").split(), name, *name.split()]
+    if born is not None:
+        inputs += [born.isoformat(), str(born.year), born.strftime("%d%m%Y")]
+    try:
+        container.password_policy.check(password, user_inputs=inputs)
+    except WeakPassword as exc:
+        raise Invalid(str(exc)) from None
+
+
+def _new_user(
+    session: Session,
+    container: Container,
+    *,
+    email: str,
+    password: str | None,
+    full_name: str,
+    date_of_birth: date | None,
+    organization_id: uuid.UUID | None,
+    roles: list[Role],
+) -> User:
+    email = normalize_email(email)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("an account with this email already exists")
+    if password is not None:
+        _check_password(container, password, email=email, name=full_name, born=date_of_birth)
+    for _ in range(_UHID_ATTEMPTS):
+        uhid = generate_uhid()
+        if session.scalar(select(User.id).where(User.uhid == uhid)) is None:
+            break
+    else:  # pragma: no cover - 10^13 space; reaching this means the generator is broken
+        raise Conflict("could not allocate a UHID; retry")
+    user = User(
+        uhid=uhid,
+        email=email,
+        full_name=full_name.strip(),
+        date_of_birth=date_of_birth,
+        password_hash=container.passwords.hash(password) if password is not None else None,
+        password_changed_at=utcnow() if password is not None else None,
+        organization_id=organization_id,
+    )
+    user.roles = [UserRole(role=r.value, organization_id=organization_id) for r in roles]
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        # A concurrent registration won the race for this email.
+        raise Conflict("an account with this email already exists") from None
+    return user
+
+
+def register_patient(
+    session: Session, container: Container, *, email: str, password: str, full_name: str,
+    date_of_birth: date,
+) -> User:
+    if date_of_birth > datetime.now(UTC).date():
+        raise Invalid("the date of birth is in the future")
+    return _new_user(session, container, email=email, password=password, full_name=full_name,
+                     date_of_birth=date_of_birth, organization_id=None, roles=[Role.patient])
+
+
+def create_staff(
+    session: Session, container: Container, *, organization_id: uuid.UUID, email: str,
+    password: str, full_name: str, roles: list[Role],
+) -> User:
+    return _new_user(session, container, email=email, password=password, full_name=full_name,
+                     date_of_birth=None, organization_id=organization_id, roles=roles)
+
+
+def create_system_admin(session: Session, container: Container, *, email: str, password: str,
+                        full_name: str = "System Administrator") -> User:
+    return _new_user(session, container, email=email, password=password, full_name=full_name,
+                     date_of_birth=None, organization_id=None, roles=[Role.system_admin])
+
+
+def ensure_bootstrap_admin(session: Session, container: Container) -> User | None:
+    """Create the configured system administrator when none exists yet."""
+    settings = container.settings
+    if not (settings.bootstrap_admin_email and settings.bootstrap_admin_password):
+        return None
+    exists = session.scalar(
+        select(func.count()).select_from(UserRole).where(UserRole.role == Role.system_admin.value)
+    )
+    if exists:
+        return None
+    return create_system_admin(session, container, email=settings.bootstrap_admin_email,
+                               password=settings.bootstrap_admin_password.get_secret_value())
+
+
+def find_user_by_login(session: Session, username: str) -> User | None:
+    """`username` is an email or a UHID (a mistyped UHID is refused, not looked up)."""
+    username = username.strip()
+    if "@" not in username and looks_like_uhid(username):
+        try:
+            uhid = normalize_uhid(username)
+        except InvalidUHID as exc:
+            raise Invalid(str(exc)) from None
+        return session.scalar(select(User).where(User.uhid == uhid))
+    return session.scalar(select(User).where(User.email == normalize_email(username)))
+
+
+def get_by_uhid(session: Session, value: str) -> User:
+    try:
+        uhid = normalize_uhid(value)
+    except InvalidUHID as exc:
+        raise Invalid(str(exc)) from None
+    user = session.scalar(select(User).where(User.uhid == uhid))
+    if user is None:
+        raise NotFound("no person has this UHID")
+    return user
+
+
+def _lock_delay(container: Container, failures: int) -> int:
+    s = container.settings
+    over = failures - s.lockout_threshold
+    return int(min(s.lockout_base_seconds * (2 ** over), s.lockout_max_seconds))
+
+
+def login_with_password(
+    session: Session, container: Container, *, username: str, password: str
+) -> TokenPair:
+    user = find_user_by_login(session, username)
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        retry = int((user.locked_until - now).total_seconds()) + 1
+        raise TooManyAttempts("too many failed sign-in attempts; try again later", retry)
+    ok = container.passwords.verify(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        if user is not None and not ok:
+            user.failed_logins += 1
+            if user.failed_logins >= container.settings.lockout_threshold:
+                user.locked_until = now + timedelta(
+                    seconds=_lock_delay(container, user.failed_logins))
+            # Commit the failure even though the request fails.
+            session.commit()
+        raise Unauthenticated("the email/UHID or password is wrong")
+    user.failed_logins = 0
+    user.locked_until = None
+    assert user.password_hash is not None
+    if container.passwords.needs_rehash(user.password_hash):
+        user.password_hash = container.passwords.hash(password)
+    return _start_session(session, container, user, method="password")
+
+
+def _start_session(session: Session, container: Container, user: User, *, method: str) -> TokenPair:
+    auth = AuthSession(user_id=user.id, method=method)
+    session.add(auth)
+    session.flush()
+    return _issue_pair(session, container, user.id, auth.id)
+
+
+def _issue_pair(
+    session: Session, container: Container, user_id: uuid.UUID, session_id: uuid.UUID
+) -> TokenPair:
+    refresh = new_refresh_token()
+    session.add(RefreshToken(
+        session_id=session_id,
+        token_hash=hash_refresh_token(refresh),
+        expires_at=utcnow() + timedelta(seconds=container.settings.refresh_token_ttl_seconds),
+    ))
+    session.flush()
+    return TokenPair(
+        access_token=container.tokens.issue_access(user_id, session_id),
+        refresh_token=refresh,
+        expires_in=int(container.tokens.access_ttl.total_seconds()),
+    )
+
+
+def _revoke_session(session: Session, auth: AuthSession, reason: str) -> None:
+    if auth.revoked_at is None:
+        auth.revoked_at = utcnow()
+        auth.revoked_reason = reason
+
+
+def refresh_tokens(session: Session, container: Container, refresh_token: str) -> TokenPair:
+    """Rotate: the presented token is spent; presenting a spent one ends the whole family."""
+    row = session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(refresh_token))
+    )
+    if row is None:
+        raise Unauthenticated("the refresh token is not valid")
+    auth = session.get(AuthSession, row.session_id)
+    assert auth is not None
+    user = session.get(User, auth.user_id)
+    if auth.revoked_at is not None or user is None or not user.is_active:
+        raise Unauthenticated("the session has ended; sign in again")
+    if row.used_at is not None:
+        _revoke_session(session, auth, "refresh_token_reuse")
+        session.commit()
+        raise Unauthenticated("this refresh token was already used; the session is ended")
+    if row.expires_at <= utcnow():
+        raise Unauthenticated("the refresh token has expired")
+    # Conditional update so two concurrent refreshes cannot both spend the same token.
+    spent = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        _revoke_session(session, auth, "refresh_token_reuse")
+        session.commit()
+        raise Unauthenticated("this refresh token was already used; the session is ended")
+    return _issue_pair(session, container, user.id, auth.id)
+
+
+def logout(session: Session, session_id: uuid.UUID) -> None:
+    auth = session.get(AuthSession, session_id)
+    if auth is not None:
+        _revoke_session(session, auth, "logout")
+
+
+def active_session_user(
+    session: Session, user_id: uuid.UUID, session_id: uuid.UUID
+) -> User | None:
+    auth = session.get(AuthSession, session_id)
+    if auth is None or auth.revoked_at is not None or auth.user_id != user_id:
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def change_password(
+    session: Session, container: Container, *, user_id: uuid.UUID, session_id: uuid.UUID,
+    current_password: str, new_password: str,
+) -> None:
+    user = session.get(User, user_id)
+    assert user is not None
+    if not container.passwords.verify(user.password_hash, current_password):
+        raise Invalid("the current password is wrong")
+    if current_password == new_password:
+        raise Invalid("the new password must differ from the current one")
+    _check_password(container, new_password, email=user.email, name=user.full_name)
+    user.password_hash = container.passwords.hash(new_password)
+    user.password_changed_at = utcnow()
+    # Every other sign-in of this account ends; the current one stays.
+    for auth in session.scalars(select(AuthSession).where(
+        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None),
+        AuthSession.id != session_id,
+    )):
+        _revoke_session(session, auth, "password_changed")
+
+
+# --- Sign-In with Ethereum (EIP-4361) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiweChallenge:
+    nonce: str
+    domain: str
+    uri: str
+    chain_id: int
+    issued_at: datetime
+    expiration_time: datetime
+
+
+def issue_siwe_nonce(session: Session, container: Container) -> SiweChallenge:
+    now = utcnow()
+    expires = now + timedelta(seconds=container.settings.siwe_nonce_ttl_seconds)
+    nonce = generate_nonce()
+    session.add(SiweNonce(nonce=nonce, issued_at=now, expires_at=expires))
+    session.flush()
+    settings = container.settings
+    assert settings.public_url is not None
+    return SiweChallenge(nonce=nonce, domain=settings.siwe_domain, uri=settings.public_url,
+                         chain_id=settings.siwe_chain_id, issued_at=now, expiration_time=expires)
+
+
+def verify_siwe(session: Session, container: Container, message: str, signature: str) -> str:
+    """Check an EIP-4361 message and its signature; spend its nonce; return the address."""
+    settings = container.settings
+    try:
+        parsed = SiweMessage.from_message(message)
+    except Exception:  # noqa: BLE001 - the parser raises many types on malformed text
+        raise BadRequest("the message is not a valid EIP-4361 (SIWE) message") from None
+    if parsed.uri.rstrip("/") != (settings.public_url or "").rstrip("/"):
+        raise Unauthenticated("the message was made for another URI")
+    if parsed.chain_id != settings.siwe_chain_id:
+        raise Unauthenticated("the message was made for another chain id")
+    try:
+        parsed.verify(signature, domain=settings.siwe_domain)
+    except siwe_errors.DomainMismatch:
+        raise Unauthenticated("the message was made for another domain") from None
+    except siwe_errors.ExpiredMessage:
+        raise Unauthenticated("the message has expired") from None
+    except siwe_errors.NotYetValidMessage:
+        raise Unauthenticated("the message is not valid yet") from None
+    except siwe_errors.VerificationError:
+        raise Unauthenticated("the signature does not match the message") from None
+    except (ValueError, TypeError):
+        raise Unauthenticated("the signature does not match the message") from None
+    now = utcnow()
+    spent = session.execute(
+        update(SiweNonce)
+        .where(SiweNonce.nonce == parsed.nonce, SiweNonce.used_at.is_(None),
+               SiweNonce.expires_at > now)
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        raise Unauthenticated("the nonce is unknown, expired or already used")
+    return str(parsed.address)
+
+
+def login_with_siwe(
+    session: Session, container: Container, *, message: str, signature: str
+) -> TokenPair:
+    address = verify_siwe(session, container, message, signature)
+    user = session.scalar(select(User).where(User.wallet_address == address))
+    if user is None or not user.is_active:
+        # The nonce stays spent: a replay of this message must not work later either.
+        session.commit()
+        raise Unauthenticated("no account is linked to this wallet address")
+    return _start_session(session, container, user, method="siwe")
+
+
+def link_wallet(
+    session: Session, container: Container, *, user_id: uuid.UUID, message: str, signature: str
+) -> str:
+    address = verify_siwe(session, container, message, signature)
+    owner = session.scalar(select(User).where(User.wallet_address == address))
+    if owner is not None and owner.id != user_id:
+        session.commit()
+        raise Conflict("this wallet address belongs to another account")
+    user = session.get(User, user_id)
+    assert user is not None
+    user.wallet_address = address
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("this wallet address belongs to another account") from None
+    return address

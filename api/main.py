@@ -1,0 +1,62 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, FastAPI
+
+from api.composition import Container, build_container
+from api.db.session import SYSTEM, session_scope
+from api.errors import install_problem_handlers
+from api.health.router import router as health_router
+from api.identity import service as identity_service
+from api.identity.router import router as identity_router
+from api.logging_setup import configure_logging
+from api.middleware import AccessLog, BodySizeLimit
+from api.openapi_docs import document_problem_responses
+from api.settings import Settings, load_settings
+from api.tenants.router import router as tenants_router
+
+API_PREFIX = "/api/v1"
+
+# Every router of the service, with its mount prefix.
+ROUTERS: list[tuple[APIRouter, str]] = [
+    (health_router, ""),
+    (identity_router, API_PREFIX),
+    (tenants_router, API_PREFIX),
+]
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    settings = settings or (container.settings if container else load_settings())
+    configure_logging(settings.log_level)
+    owned = container is None
+    built = container or build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with session_scope(built.sessions, SYSTEM) as session:
+            identity_service.ensure_bootstrap_admin(session, built)
+        yield
+        if owned:
+            built.close()
+
+    app = FastAPI(
+        title="OHMS API",
+        version="0.1.0",
+        description="Online healthcare management with a blockchain-backed EHR exchange.",
+        lifespan=lifespan,
+    )
+    app.state.container = built
+    install_problem_handlers(app)
+    for router, prefix in ROUTERS:
+        document_problem_responses(router)
+        app.include_router(router, prefix=prefix)
+    app.add_middleware(AccessLog)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+
+    return app

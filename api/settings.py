@@ -1,0 +1,75 @@
+"""Service settings, read from OHMS_* environment variables and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with. Defaults give the embedded setup."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OHMS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path(".ohms")
+    # Public base URL of the service (SIWE domain and URI are derived from it).
+    public_url: str | None = None
+
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is a SQLite file in data_dir"
+    )
+    database_echo: bool = False
+
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key for access tokens; default is a random key kept in data_dir",
+    )
+    jwt_issuer: str = "ohms"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 14 * 24 * 3600
+
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 2
+
+    password_min_length: int = 10
+    password_min_score: int = 2
+    lockout_threshold: int = 5
+    lockout_base_seconds: int = 30
+    lockout_max_seconds: int = 900
+
+    siwe_nonce_ttl_seconds: int = 300
+    siwe_chain_id: int = 131277322940537  # eth-tester's chain id, the embedded dev chain
+
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+
+    max_request_bytes: int = 1_048_576
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _public_url_default(self) -> Settings:
+        if self.public_url is None:
+            self.public_url = f"http://{self.host}:{self.port}"
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ohms.sqlite3').resolve()}"
+
+    @property
+    def siwe_domain(self) -> str:
+        assert self.public_url is not None
+        return self.public_url.split("://", 1)[-1].split("/", 1)[0]
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Tenants: organisations (hospitals, clinics, labs, ...) and their membership."""

@@ -1,0 +1,86 @@
+"""Request and response bodies of the tenant routes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from api.tenants.models import OrganizationKind
+
+Name = Field(min_length=1, max_length=200, pattern=r"\S")
+
+
+class OrganizationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Name
+    kind: OrganizationKind
+
+
+class OrganizationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Name
+    is_active: bool | None = None
+
+
+class OrganizationOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: OrganizationKind
+    is_active: bool
+    created_at: datetime
+
+
+class DirectoryEntry(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: OrganizationKind
+    address: str | None = Field(description="The organisation's Ethereum address")
+    umbral_public_key: str | None = Field(description="Hex, compressed; once set")
+
+
+class MemberCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    full_name: str = Name
+    role: str = Field(min_length=1, max_length=32)
+    password: str = Field(min_length=1, max_length=128)
+    extra_roles: list[str] = Field(default_factory=list, max_length=8)
+
+
+class MemberUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    roles: list[str] | None = Field(default=None, min_length=1, max_length=8)
+    is_active: bool | None = None
+
+
+class MemberOut(BaseModel):
+    id: uuid.UUID
+    uhid: str
+    email: str
+    full_name: str
+    roles: list[str]
+    is_active: bool
+    created_at: datetime
+
+
+class RolePermissions(BaseModel):
+    role: str
+    permissions: list[str]
+    configurable: bool
+
+
+class RolePermissionsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    permissions: list[str] = Field(max_length=64)
+
+
+class PermissionInfo(BaseModel):
+    name: str
+    description: str

@@ -1,0 +1,82 @@
+"""Backends for the whole suite: every API test runs on the embedded default (SQLite) and on
+the real one (PostgreSQL: a throwaway cluster this session starts, or OHMS_TEST_DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from scripts.services.postgres import postgres_cluster
+
+
+@dataclass
+class DatabaseServer:
+    """Makes and drops throwaway databases on a PostgreSQL server, as the application role."""
+
+    url: str  # a URL of any database on the server, as a non-superuser role with CREATEDB
+
+    def _admin_engine(self):  # type: ignore[no-untyped-def]
+        return create_engine(make_url(self.url).set(database="postgres"),
+                             isolation_level="AUTOCOMMIT")
+
+    def create(self) -> str:
+        name = f"ohms_test_{uuid.uuid4().hex[:12]}"
+        engine = self._admin_engine()
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return make_url(self.url).set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        engine = self._admin_engine()
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[DatabaseServer]:
+    given = os.environ.get("OHMS_TEST_DATABASE_URL")
+    if given:
+        yield DatabaseServer(given)
+        return
+    with postgres_cluster() as cluster:
+        yield DatabaseServer(cluster.url("postgres"))
+
+
+@dataclass
+class DatabaseFactory:
+    """Fresh, empty databases of one backend kind."""
+
+    kind: str
+    tmp: Path
+    server: DatabaseServer | None
+    stack: ExitStack
+
+    def new(self) -> str:
+        if self.kind == "embedded":
+            return f"sqlite:///{self.tmp / f'ohms-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        assert self.server is not None
+        url = self.server.create()
+        self.stack.callback(self.server.drop, url)
+        return url
+
+
+@pytest.fixture(scope="session", params=["embedded", "real"])
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DatabaseFactory]:
+    server = request.getfixturevalue("postgres_server") if request.param == "real" else None
+    with ExitStack() as stack:
+        yield DatabaseFactory(kind=request.param, tmp=tmp_path_factory.mktemp(request.param),
+                              server=server, stack=stack)
