@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,11 +15,54 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db.session import make_engine, make_sessionmaker
+from api.errors import Unavailable
 from api.identity.passwords import PasswordHashing, PasswordPolicy
 from api.identity.tokens import TokenIssuer
 from api.settings import Settings
+from chain import Chain, ChainError, ChainUnavailable, Deployment, DevChain, RpcChain
 
 ReadinessCheck = Callable[[], None]
+log = logging.getLogger("ohms.composition")
+
+
+class ChainGateway:
+    """The chain adapter plus its deployment, made on first use (the node may be down at
+    start-up; the service still starts and answers 503 for what needs the chain)."""
+
+    def __init__(self, chain: Chain, address_book: Path) -> None:
+        self.chain = chain
+        self._address_book = address_book
+        self._deployment: Deployment | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def ready(self) -> Chain:
+        """The chain with the OHMS contracts attached; Unavailable when the node is down."""
+        if self._deployment is None:
+            with self._lock:
+                if self._deployment is None:
+                    try:
+                        self._deployment = self.chain.deploy_contracts(self._address_book)
+                    except ChainUnavailable as exc:
+                        raise Unavailable("the blockchain node is unavailable") from exc
+                    except ChainError as exc:
+                        log.error("contract deployment failed", extra={"error": str(exc)})
+                        raise Unavailable("the consent contracts are not available") from exc
+        return self.chain
+
+    @property
+    def deployment(self) -> Deployment:
+        self.ready()
+        assert self._deployment is not None
+        return self._deployment
+
+    def check(self) -> None:
+        self.ready().block_number()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.chain.close()
 
 
 @dataclass
@@ -28,23 +73,52 @@ class Container:
     passwords: PasswordHashing
     password_policy: PasswordPolicy
     tokens: TokenIssuer
+    chain: ChainGateway
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
 
+    @property
+    def siwe_chain_id(self) -> int:
+        if self.settings.siwe_chain_id is not None:
+            return self.settings.siwe_chain_id
+        return self.chain.deployment.chain_id
+
     def close(self) -> None:
+        self.chain.close()
         self.engine.dispose()
 
 
-def _jwt_secret(settings: Settings) -> bytes:
-    if settings.jwt_secret is not None:
-        return settings.jwt_secret.get_secret_value().encode()
-    # Embedded default: a random key kept in the data directory, so tokens survive restarts.
-    path = Path(settings.data_dir) / "secrets" / "jwt.key"
+def _local_secret(settings: Settings, name: str) -> str:
+    """A random secret kept in data_dir/secrets (embedded defaults), made on first use."""
+    path = Path(settings.data_dir) / "secrets" / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    return path.read_text().strip()
+
+
+def _jwt_secret(settings: Settings) -> bytes:
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value().encode()
+    return _local_secret(settings, "jwt.key").encode()
+
+
+def build_chain(settings: Settings) -> ChainGateway:
+    chain_dir = Path(settings.data_dir) / "chain"
+    operator = settings.chain_private_key.get_secret_value() if settings.chain_private_key \
+        else None
+    adapter: Chain
+    if settings.chain_rpc_url:
+        if operator is None:
+            raise ValueError("OHMS_CHAIN_PRIVATE_KEY is required with OHMS_CHAIN_RPC_URL")
+        adapter = RpcChain(settings.chain_rpc_url, operator,
+                           timeout=settings.chain_timeout_seconds)
+        book = chain_dir / "address-book.json"
+    else:
+        adapter = DevChain(chain_dir / "dev-chain.sqlite3", operator_key=operator)
+        book = chain_dir / "dev-address-book.json"
+    return ChainGateway(adapter, book)
 
 
 def build_container(settings: Settings) -> Container:
@@ -67,6 +141,7 @@ def build_container(settings: Settings) -> Container:
             issuer=settings.jwt_issuer,
             access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
         ),
+        chain=build_chain(settings),
     )
 
     def database_ready() -> None:
@@ -74,4 +149,5 @@ def build_container(settings: Settings) -> Container:
             conn.execute(text("SELECT 1"))
 
     container.readiness["database"] = database_ready
+    container.readiness["chain"] = container.chain.check
     return container

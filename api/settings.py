@@ -45,7 +45,30 @@ class Settings(BaseSettings):
     lockout_max_seconds: int = 900
 
     siwe_nonce_ttl_seconds: int = 300
-    siwe_chain_id: int = 131277322940537  # eth-tester's chain id, the embedded dev chain
+    siwe_chain_id: int | None = Field(
+        default=None, description="Chain id wallets sign in with; default: the chain's own"
+    )
+
+    # Chain: the embedded dev chain (a SQLite file in data_dir) unless an RPC URL is given.
+    chain_rpc_url: str | None = None
+    chain_private_key: SecretStr | None = Field(
+        default=None, description="Operator key that relays consents and anchors audit batches"
+    )
+    chain_timeout_seconds: float = 10.0
+    chain_confirmations: int = Field(
+        default=0, ge=0, description="Blocks an event must be buried under before it is indexed"
+    )
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    run_workers: bool = Field(
+        default=True, description="Run the outbox, indexer and audit batcher in this process"
+    )
+    outbox_max_attempts: int = 20
+    audit_batch_max_entries: int = 1000
+    audit_batch_max_seconds: float = 60.0
+
+    # Key-encryption key of the server keystore (custodial keys, kfrags at rest). Default: a
+    # random key in data_dir/secrets, never in the database.
+    keystore_kek: SecretStr | None = None
 
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None

@@ -1,6 +1,6 @@
-"""Backends for the whole suite: every API test runs on the embedded default (SQLite) and on
-the real one (PostgreSQL: a throwaway cluster this session starts, or OHMS_TEST_DATABASE_URL).
-"""
+"""Backends for the whole suite: every API test runs on the embedded defaults (SQLite, the
+in-process dev chain) and on the real ones (PostgreSQL: a throwaway cluster this session
+starts, or OHMS_TEST_DATABASE_URL; a Hardhat node, or OHMS_TEST_CHAIN_RPC_URL)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from scripts.services.hardhat import ChainNode, hardhat_node
 from scripts.services.postgres import postgres_cluster
 
 
@@ -54,6 +55,13 @@ def postgres_server() -> Iterator[DatabaseServer]:
         yield DatabaseServer(cluster.url("postgres"))
 
 
+@pytest.fixture(scope="session")
+def chain_node() -> Iterator[ChainNode]:
+    """A Hardhat JSON-RPC node for the session (or OHMS_TEST_CHAIN_RPC_URL's)."""
+    with hardhat_node() as node:
+        yield node
+
+
 @dataclass
 class DatabaseFactory:
     """Fresh, empty databases of one backend kind."""
@@ -62,6 +70,7 @@ class DatabaseFactory:
     tmp: Path
     server: DatabaseServer | None
     stack: ExitStack
+    chain_node: ChainNode | None = None
 
     def new(self) -> str:
         if self.kind == "embedded":
@@ -76,7 +85,9 @@ class DatabaseFactory:
 def databases(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DatabaseFactory]:
-    server = request.getfixturevalue("postgres_server") if request.param == "real" else None
+    real = request.param == "real"
+    server = request.getfixturevalue("postgres_server") if real else None
+    node = request.getfixturevalue("chain_node") if real else None
     with ExitStack() as stack:
         yield DatabaseFactory(kind=request.param, tmp=tmp_path_factory.mktemp(request.param),
-                              server=server, stack=stack)
+                              server=server, stack=stack, chain_node=node)

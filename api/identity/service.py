@@ -312,7 +312,7 @@ def issue_siwe_nonce(session: Session, container: Container) -> SiweChallenge:
     settings = container.settings
     assert settings.public_url is not None
     return SiweChallenge(nonce=nonce, domain=settings.siwe_domain, uri=settings.public_url,
-                         chain_id=settings.siwe_chain_id, issued_at=now, expiration_time=expires)
+                         chain_id=container.siwe_chain_id, issued_at=now, expiration_time=expires)
 
 
 def verify_siwe(session: Session, container: Container, message: str, signature: str) -> str:
@@ -324,7 +324,7 @@ def verify_siwe(session: Session, container: Container, message: str, signature:
         raise BadRequest("the message is not a valid EIP-4361 (SIWE) message") from None
     if parsed.uri.rstrip("/") != (settings.public_url or "").rstrip("/"):
         raise Unauthenticated("the message was made for another URI")
-    if parsed.chain_id != settings.siwe_chain_id:
+    if parsed.chain_id != container.siwe_chain_id:
         raise Unauthenticated("the message was made for another chain id")
     try:
         parsed.verify(signature, domain=settings.siwe_domain)

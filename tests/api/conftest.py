@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from eth_account import Account
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
@@ -20,6 +21,8 @@ from api.db.migrate import upgrade
 from api.db.session import SYSTEM, session_scope
 from api.main import create_app
 from api.settings import Settings
+from chain import RpcChain
+from scripts.services.hardhat import ChainNode
 from tests.conftest import DatabaseFactory
 
 ADMIN_EMAIL = "root@example.com"
@@ -116,7 +119,22 @@ class Ohms:
                                    password=PASSWORD, organization_id=org_id))
 
 
+def funded_operator_key(node: ChainNode) -> str:
+    """A new account with ether, so each app's outbox owns its nonces on the shared node."""
+    account = Account.create()
+    faucet = RpcChain(node.rpc_url, node.private_keys[0])
+    try:
+        faucet.execute({"to": account.address, "data": "0x", "gas": 21_000, "value": 10**21})
+    finally:
+        faucet.close()
+    return "0x" + account.key.hex().removeprefix("0x")
+
+
 def start_ohms(databases: DatabaseFactory, tmp: Path, **overrides: Any) -> Iterator[Ohms]:
+    if databases.chain_node is not None:
+        overrides.setdefault("chain_rpc_url", databases.chain_node.rpc_url)
+        overrides.setdefault("chain_private_key",
+                             SecretStr(funded_operator_key(databases.chain_node)))
     settings = make_settings(databases.new(), tmp, **overrides)
     container = build_container(settings)
     upgrade(container.engine)

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.composition import build_container
+from api.db.session import SYSTEM, session_scope
 from api.identity.models import UserRole
 from api.main import create_app
 from scripts.services import free_port
@@ -22,7 +23,7 @@ PROBLEM = "application/problem+json"
 def test_health_and_readiness(ohms: Ohms) -> None:
     assert ohms.client.get("/healthz").json() == {"status": "ok"}
     r = ohms.client.get("/readyz")
-    assert r.status_code == 200 and r.json()["checks"] == {"database": "ok"}
+    assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "chain": "ok"}
 
 
 def test_readiness_names_the_backend_that_is_down(tmp_path: Path) -> None:
@@ -32,7 +33,8 @@ def test_readiness_names_the_backend_that_is_down(tmp_path: Path) -> None:
     with TestClient(app) as client:
         r = client.get("/readyz")
         assert r.status_code == 503
-        assert r.json() == {"status": "unavailable", "checks": {"database": "unavailable"}}
+        assert r.json() == {"status": "unavailable",
+                            "checks": {"database": "unavailable", "chain": "ok"}}
         assert client.get("/healthz").status_code == 200
 
 
@@ -86,10 +88,12 @@ def test_bootstrap_admin_created_once(fresh_ohms: Ohms) -> None:
     assert admins == 1
     # A restart with the same settings finds the admin and creates nobody.
     settings = fresh_ohms.container.settings
+    fresh_ohms.container.close()
     container = build_container(settings)
-    with TestClient(create_app(settings, container)):
-        pass
-    with fresh_ohms.db() as s:
+    with TestClient(create_app(settings, container)) as client:
+        assert client.post("/api/v1/auth/token", data={"username": ADMIN_EMAIL,
+                                                        "password": PASSWORD}).status_code == 200
+    with session_scope(container.sessions, SYSTEM) as s:
         assert s.scalar(select(func.count()).select_from(UserRole)
                         .where(UserRole.role == "system_admin")) == 1
     container.close()

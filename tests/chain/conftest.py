@@ -14,15 +14,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from chain import Chain, DevChain, RpcChain, sign_typed_data
-from scripts.services.hardhat import ChainNode, hardhat_node
+from scripts.services.hardhat import ChainNode
 
 STRANGER_FUNDING_WEI = 10**18
-
-
-@pytest.fixture(scope="session")
-def chain_node() -> Iterator[ChainNode]:
-    with hardhat_node() as node:
-        yield node
 
 
 @pytest.fixture(params=["embedded", "real"])
