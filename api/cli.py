@@ -76,6 +76,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the background work (outbox, indexer, audit batches) without the HTTP server."""
+    import signal
+    import threading
+
+    from api.background import attach_background
+
+    container = build_container(_settings(args))
+    workers = attach_background(container)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    workers.start()
+    try:
+        stop.wait()
+    finally:
+        workers.stop(timeout=10)
+        container.close()
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from api.audit.verify import verify_entry
+
+    try:
+        document = json.loads(open(args.entry, encoding="utf-8").read())  # noqa: SIM115
+    except (OSError, ValueError) as exc:
+        print(f"REJECTED: cannot read {args.entry}: {exc}", file=sys.stderr)
+        return 2
+    verdict = verify_entry(document, args.rpc_url)
+    print(("VERIFIED: " if verdict.ok else "REJECTED: ") + verdict.reason)
+    return 0 if verdict.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ohms", description="OHMS service commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +132,21 @@ def main(argv: list[str] | None = None) -> int:
                            "(password from OHMS_ADMIN_PASSWORD or a prompt)")
     admin.add_argument("email")
     admin.set_defaults(func=cmd_create_admin)
+
+    worker = sub.add_parser("worker", help="run the outbox, chain indexer and audit batcher")
+    worker.set_defaults(func=cmd_worker)
+
+    audit = sub.add_parser("audit", help="access-log tools")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_sub.add_parser(
+        "verify", help="check an access-log entry proof (from GET /api/v1/audit/entries/{id}"
+        "/proof) against the chain alone")
+    verify.add_argument("entry", help="the proof JSON file")
+    verify.add_argument("--rpc-url", default=os.environ.get("OHMS_CHAIN_RPC_URL")
+                        or "http://127.0.0.1:8000/api/v1/chain/rpc",
+                        help="a JSON-RPC node of the chain (default: the embedded dev chain "
+                        "served by a local OHMS)")
+    verify.set_defaults(func=cmd_audit_verify)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

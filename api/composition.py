@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +21,8 @@ from api.identity.passwords import PasswordHashing, PasswordPolicy
 from api.identity.tokens import TokenIssuer
 from api.settings import Settings
 from chain import Chain, ChainError, ChainUnavailable, Deployment, DevChain, RpcChain
+from reencryption.keystore import Keystore
+from reencryption.sealing import KfragVault
 
 ReadinessCheck = Callable[[], None]
 log = logging.getLogger("ohms.composition")
@@ -59,6 +62,22 @@ class ChainGateway:
     def check(self) -> None:
         self.ready().block_number()
 
+    @property
+    def read_only_rpc(self) -> Callable[[str, list[Any], Any], dict[str, Any]] | None:
+        """JSON-RPC answers of the embedded dev chain (None for an external node)."""
+        chain = self.chain
+        if not isinstance(chain, DevChain):
+            return None
+
+        def answer(method: str, params: list[Any], call_id: Any) -> dict[str, Any]:
+            try:
+                return {"jsonrpc": "2.0", "id": call_id, "result": chain.read_rpc(method, params)}
+            except Exception as exc:  # noqa: BLE001 - bad input raises many kinds in eth-tester
+                return {"jsonrpc": "2.0", "id": call_id,
+                        "error": {"code": -32602, "message": type(exc).__name__}}
+
+        return answer
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -74,7 +93,33 @@ class Container:
     password_policy: PasswordPolicy
     tokens: TokenIssuer
     chain: ChainGateway
+    keystore: Keystore
+    kfrag_vault: KfragVault
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
+    # The grants/anchors mirror; set by api.background (it needs every context's handlers).
+    indexer: Any = None
+    _mirror_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def index_mirror(self) -> int:
+        """One indexing pass, one at a time in this process (requests and the worker loop)."""
+        with self._mirror_lock:
+            handled: int = self.indexer.run_once()
+            return handled
+
+    def ensure_mirror_fresh(self) -> None:
+        """Bring the indexed mirror up to the chain's latest (confirmed) block before an
+        access decision relies on it."""
+        if self.indexer is None:
+            raise Unavailable("the chain indexer is not running")
+        try:
+            latest = self.chain.ready().block_number()
+        except ChainUnavailable as exc:
+            raise Unavailable("the blockchain node is unavailable") from exc
+        self.index_mirror()
+        cursor = self.indexer.cursor()
+        # Fail closed: a decision on a mirror that may miss a revocation is not made.
+        if cursor is None or cursor.last_block < latest - self.settings.chain_confirmations:
+            raise Unavailable("the consent mirror could not be brought up to date")
 
     @property
     def siwe_chain_id(self) -> int:
@@ -104,6 +149,20 @@ def _jwt_secret(settings: Settings) -> bytes:
     return _local_secret(settings, "jwt.key").encode()
 
 
+def _kek(settings: Settings) -> bytes:
+    if settings.keystore_kek is not None:
+        raw = settings.keystore_kek.get_secret_value()
+    else:
+        raw = _local_secret(settings, "keystore.kek")
+    try:
+        kek = bytes.fromhex(raw)
+    except ValueError:
+        raise ValueError("OHMS_KEYSTORE_KEK must be 64 hex characters (32 bytes)") from None
+    if len(kek) != 32:
+        raise ValueError("OHMS_KEYSTORE_KEK must be 64 hex characters (32 bytes)")
+    return kek
+
+
 def build_chain(settings: Settings) -> ChainGateway:
     chain_dir = Path(settings.data_dir) / "chain"
     operator = settings.chain_private_key.get_secret_value() if settings.chain_private_key \
@@ -124,6 +183,7 @@ def build_chain(settings: Settings) -> ChainGateway:
 def build_container(settings: Settings) -> Container:
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url, echo=settings.database_echo)
+    kek = _kek(settings)
     container = Container(
         settings=settings,
         engine=engine,
@@ -142,6 +202,8 @@ def build_container(settings: Settings) -> Container:
             access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
         ),
         chain=build_chain(settings),
+        keystore=Keystore(Path(settings.data_dir) / "keystore", kek),
+        kfrag_vault=KfragVault(kek),
     )
 
     def database_ready() -> None:

@@ -141,5 +141,7 @@ def current_tenant(session: Session) -> TenantContext:
     return ctx
 
 
-TenantDB = Annotated[Session, Depends(tenant_db)]
-SystemDB = Annotated[Session, Depends(system_db)]
+# scope="function": commit before the response is sent, so a client never sees a success
+# that a failed commit would undo (the default "request" scope exits after sending).
+TenantDB = Annotated[Session, Depends(tenant_db, scope="function")]
+SystemDB = Annotated[Session, Depends(system_db, scope="function")]

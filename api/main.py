@@ -8,7 +8,10 @@ from contextlib import asynccontextmanager
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
 
+from api.audit.router import router as audit_router
+from api.background import attach_background
 from api.composition import Container, build_container
+from api.consent.router import router as consent_router
 from api.db.session import SYSTEM, session_scope
 from api.errors import install_problem_handlers
 from api.health.router import router as health_router
@@ -16,6 +19,7 @@ from api.identity import service as identity_service
 from api.identity.router import router as identity_router
 from api.logging_setup import configure_logging
 from api.middleware import AccessLog, BodySizeLimit
+from api.notifications.router import router as notifications_router
 from api.openapi_docs import document_problem_responses
 from api.settings import Settings, load_settings
 from api.tenants.router import router as tenants_router
@@ -27,6 +31,9 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (health_router, ""),
     (identity_router, API_PREFIX),
     (tenants_router, API_PREFIX),
+    (consent_router, API_PREFIX),
+    (audit_router, API_PREFIX),
+    (notifications_router, API_PREFIX),
 ]
 
 
@@ -36,13 +43,20 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     owned = container is None
     built = container or build_container(settings)
 
+    workers = attach_background(built)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with session_scope(built.sessions, SYSTEM) as session:
             identity_service.ensure_bootstrap_admin(session, built)
-        yield
-        if owned:
-            built.close()
+        if settings.run_workers:
+            workers.start()
+        try:
+            yield
+        finally:
+            workers.stop(timeout=10)
+            if owned:
+                built.close()
 
     app = FastAPI(
         title="OHMS API",
@@ -51,6 +65,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         lifespan=lifespan,
     )
     app.state.container = built
+    app.state.workers = workers
     install_problem_handlers(app)
     for router, prefix in ROUTERS:
         document_problem_responses(router)

@@ -39,17 +39,24 @@ PERMISSIONS: dict[str, str] = {
     "role:update": "Change the permissions of the organisation's roles",
     "patient:read": "Look up a patient's demographics by UHID",
     "directory:read": "Search the directory of organisations",
+    "consent:grant": "Grant and revoke access to one's own records",
+    "consent:read": "Read consents given (patients) or received (institutions, people)",
+    "access:check": "Ask whether a patient's grant covers a read (logged as an access)",
+    "breakglass:use": "Read without consent in an emergency, with a stated reason",
+    "audit:read": "Read the access log (patients: their own) and its proofs",
 }
 
 SYSTEM_ONLY_PERMISSIONS = frozenset({"organization:create"})
+# Held only by patients, for their own records: no organisation can hand these to staff.
+PATIENT_ONLY_PERMISSIONS = frozenset({"consent:grant"})
 
-_STAFF_BASE = {"directory:read", "organization:read"}
-_CLINICAL = _STAFF_BASE | {"patient:read"}
+_STAFF_BASE = {"directory:read", "organization:read", "consent:read"}
+_CLINICAL = _STAFF_BASE | {"patient:read", "access:check"}
 
 DEFAULT_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.patient: frozenset({"directory:read"}),
-    Role.physician: frozenset(_CLINICAL),
-    Role.nurse: frozenset(_CLINICAL),
+    Role.patient: frozenset({"directory:read", "consent:grant", "consent:read", "audit:read"}),
+    Role.physician: frozenset(_CLINICAL | {"breakglass:use"}),
+    Role.nurse: frozenset(_CLINICAL | {"breakglass:use"}),
     Role.lab_technician: frozenset(_CLINICAL),
     Role.radiologist: frozenset(_CLINICAL),
     Role.pharmacist: frozenset(_CLINICAL),
@@ -60,8 +67,8 @@ DEFAULT_PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"organization:update", "member:create", "member:read", "member:update",
            "role:read", "role:update"}
     ),
-    Role.insurer: frozenset(_STAFF_BASE),
-    Role.auditor: frozenset(_STAFF_BASE | {"member:read", "role:read"}),
+    Role.insurer: frozenset(_STAFF_BASE | {"access:check"}),
+    Role.auditor: frozenset(_STAFF_BASE | {"member:read", "role:read", "audit:read"}),
     Role.system_admin: frozenset(PERMISSIONS),
 }
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from api.access.catalog import (
     ADMIN_LOCKOUT_GUARD,
     DEFAULT_PERMISSIONS,
+    PATIENT_ONLY_PERMISSIONS,
     PERMISSIONS,
     SYSTEM_ONLY_PERMISSIONS,
     TENANT_CONFIGURABLE_ROLES,
@@ -69,9 +70,9 @@ def set_role_permissions(
     unknown = wanted - set(PERMISSIONS)
     if unknown:
         raise Invalid(f"unknown permissions: {', '.join(sorted(unknown))}")
-    system_only = wanted & SYSTEM_ONLY_PERMISSIONS
+    system_only = wanted & (SYSTEM_ONLY_PERMISSIONS | PATIENT_ONLY_PERMISSIONS)
     if system_only:
-        raise Invalid(f"only system administrators hold: {', '.join(sorted(system_only))}")
+        raise Invalid(f"not grantable by an organisation: {', '.join(sorted(system_only))}")
     if role is Role.org_admin and not wanted >= ADMIN_LOCKOUT_GUARD:
         raise Invalid("org_admin must keep role:read and role:update, or nobody could undo this")
     defaults = set(DEFAULT_PERMISSIONS[role])

@@ -1,12 +1,25 @@
 """Every mapped model, imported in one place so Alembic and create_all see the whole schema."""
 
 from api.access.models import RolePermissionOverride
+from api.audit.models import AccessLogEntry, AuditBatch
+from api.consent.models import BreakGlassAccess, Consent, KeyCustody
 from api.identity.models import AuthSession, RefreshToken, SiweNonce, User, UserRole
+from api.ledger.models import ChainCursor, ChainNonce, OutboxTransaction
+from api.notifications.models import Notification
 from api.tenants.models import Organization
 
 __all__ = [
+    "AccessLogEntry",
+    "AuditBatch",
     "AuthSession",
+    "BreakGlassAccess",
+    "ChainCursor",
+    "ChainNonce",
+    "Consent",
+    "KeyCustody",
+    "Notification",
     "Organization",
+    "OutboxTransaction",
     "RefreshToken",
     "RolePermissionOverride",
     "SiweNonce",

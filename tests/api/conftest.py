@@ -42,6 +42,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "bootstrap_admin_password": SecretStr(PASSWORD),
         "public_url": "http://testserver",
         "log_level": "WARNING",
+        # Tests drive the background work themselves (app.state.workers.run_all_once()).
+        "run_workers": False,
     }
     base.update(overrides)
     return Settings(**base)
@@ -124,7 +126,7 @@ def funded_operator_key(node: ChainNode) -> str:
     account = Account.create()
     faucet = RpcChain(node.rpc_url, node.private_keys[0])
     try:
-        faucet.execute({"to": account.address, "data": "0x", "gas": 21_000, "value": 10**21})
+        faucet.execute({"to": account.address, "data": "0x", "gas": 21_000, "value": 10**19})
     finally:
         faucet.close()
     return "0x" + account.key.hex().removeprefix("0x")

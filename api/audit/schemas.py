@@ -1,0 +1,45 @@
+"""Response bodies of the audit routes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class AuditEntryOut(BaseModel):
+    id: uuid.UUID
+    accessor: str
+    accessor_org: uuid.UUID | None
+    patient: str
+    record: str
+    action: str
+    purpose: str
+    outcome: str
+    basis: str
+    grant_id: str | None
+    at: datetime
+    batch: int | None
+
+
+class EntryProof(BaseModel):
+    """Everything `ohms audit verify` needs, with no database."""
+
+    entry: dict[str, Any]
+    leaf: str
+    proof: list[str]
+    root: str
+    batch: int
+    anchored: bool
+    contract: str
+    chain_id: int
+
+
+class BatchOut(BaseModel):
+    number: int
+    root: str
+    size: int
+    created_at: datetime
+    anchored_block: int | None

@@ -1,0 +1,1 @@
+"""Notifications to people: what happened to their data (break-glass reads, consents)."""

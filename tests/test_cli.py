@@ -1,0 +1,233 @@
+"""The two-command promise, end to end: the real `ohms` command in subprocesses, no mocks.
+
+`ohms migrate` and `ohms seed-demo` prepare a data directory, `ohms serve` serves it, and a
+restart on the same directory keeps every account; a token works as soon as sign-in
+returns; `ohms create-admin` makes a system administrator and refuses a weak password.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.demo import DEMO_PASSWORD, ORGANIZATIONS
+from scripts.services import free_port, wait_until
+
+OHMS = Path(sys.executable).parent / "ohms"
+ROLES = {
+    "patient", "physician", "nurse", "lab_technician", "radiologist", "pharmacist",
+    "drug_vendor", "helpdesk", "org_admin", "insurer", "auditor", "system_admin",
+}
+LOGIN_LINE = re.compile(r"^\s+(?P<role>[a-z_]+)\s+(?P<email>\S+@\S+)\s+UHID (?P<uhid>\d+)\b",
+                        re.MULTILINE)
+STARTUP_TIMEOUT = 60.0
+COMMAND_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Login:
+    role: str
+    email: str
+    uhid: str
+
+
+@dataclass(frozen=True)
+class SeededDir:
+    """A data directory after `migrate` and two `seed-demo` runs, with what each run printed."""
+
+    data_dir: Path
+    env: dict[str, str]
+    first: list[Login]
+    second: list[Login]
+
+
+def ohms_env(data_dir: Path) -> dict[str, str]:
+    """The caller's environment without any OHMS_* setting, pointed at `data_dir`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OHMS_")}
+    env.update({
+        "OHMS_DATA_DIR": str(data_dir),
+        # Cheap argon2 keeps this file fast; bench_auth measures the production cost.
+        "OHMS_ARGON2_TIME_COST": "1",
+        "OHMS_ARGON2_MEMORY_KIB": "8192",
+        "OHMS_ARGON2_PARALLELISM": "1",
+        "OHMS_LOG_LEVEL": "WARNING",
+    })
+    return env
+
+
+def run_ohms(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    # cwd is the data directory so that no developer's .env in the checkout leaks in.
+    return subprocess.run([str(OHMS), *args], env=env, cwd=env["OHMS_DATA_DIR"],
+                          capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False)
+
+
+def parse_logins(output: str) -> list[Login]:
+    return [Login(m["role"], m["email"], m["uhid"]) for m in LOGIN_LINE.finditer(output)]
+
+
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[httpx.Client]:
+    """`ohms serve` on a free loopback port until ready; SIGTERM and reap it on exit."""
+    port = free_port()
+    log_path = Path(env["OHMS_DATA_DIR"]) / f"serve-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [str(OHMS), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, cwd=env["OHMS_DATA_DIR"], stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base_url, timeout=10.0) as client:
+            def ready() -> bool:
+                if proc.poll() is not None:
+                    raise AssertionError(f"ohms serve exited with {proc.returncode}:\n"
+                                         + log_path.read_text(errors="replace")[-4000:])
+                return client.get("/readyz").status_code == 200
+
+            try:
+                wait_until(ready, timeout=STARTUP_TIMEOUT, what=f"ohms serve on {base_url}")
+            except TimeoutError as exc:
+                raise AssertionError(
+                    f"{exc}\n{log_path.read_text(errors='replace')[-4000:]}") from exc
+            yield client
+    finally:
+        killed = stop(proc)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it: -SIGTERM is a clean stop.
+    assert not killed and proc.returncode in (0, -signal.SIGTERM), (
+        f"ohms serve did not stop on SIGTERM ({proc.returncode}):\n"
+        + log_path.read_text(errors="replace")[-4000:])
+
+
+def stop(proc: subprocess.Popen[bytes]) -> bool:
+    """SIGTERM the server's process group and reap it; True if it had to be SIGKILLed."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+        return False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        return True
+
+
+def sign_in(client: httpx.Client, username: str, password: str) -> dict[str, str]:
+    r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["token_type"].lower() == "bearer"
+    return {"Authorization": f"Bearer {body['access_token']}"}
+
+
+def me(client: httpx.Client, headers: dict[str, str]) -> dict[str, object]:
+    r = client.get("/api/v1/me", headers=headers)
+    assert r.status_code == 200, r.text
+    result: dict[str, object] = r.json()
+    return result
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> SeededDir:
+    data_dir = tmp_path_factory.mktemp("ohms-data")
+    env = ohms_env(data_dir)
+    migrated = run_ohms(env, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    first = run_ohms(env, "seed-demo")
+    assert first.returncode == 0, first.stderr
+    second = run_ohms(env, "seed-demo")
+    assert second.returncode == 0, second.stderr
+    return SeededDir(data_dir, env, parse_logins(first.stdout), parse_logins(second.stdout))
+
+
+def test_seed_demo_prints_a_login_for_every_role(seeded: SeededDir) -> None:
+    assert {login.role for login in seeded.first} == ROLES
+    for login in seeded.first:
+        assert re.fullmatch(r"\d{14}", login.uhid), login
+    emails = [login.email for login in seeded.first]
+    uhids = [login.uhid for login in seeded.first]
+    assert len(set(emails)) == len(emails) and len(set(uhids)) == len(uhids)
+
+
+def test_seed_demo_again_changes_nothing(seeded: SeededDir) -> None:
+    assert seeded.second == seeded.first
+
+
+def test_serve_keeps_accounts_across_a_restart(seeded: SeededDir) -> None:
+    physician = next(x for x in seeded.first if x.role == "physician")
+    newcomer = {"email": "newcomer@example.org", "password": "Quiet-Lantern-Harbor-42",
+                "full_name": "Nora Newcomer", "date_of_birth": "1990-02-03"}
+
+    with serving(seeded.env) as client:
+        profile = me(client, sign_in(client, physician.email, DEMO_PASSWORD))
+        assert profile["uhid"] == physician.uhid and profile["email"] == physician.email
+        assert "physician" in profile["roles"]  # type: ignore[operator]
+        assert profile["organization"] is not None
+
+        # Two seed-demo runs made each demo organisation once.
+        admin = next(x for x in seeded.first if x.role == "system_admin")
+        organizations = client.get("/api/v1/organizations",
+                                   headers=sign_in(client, admin.email, DEMO_PASSWORD)).json()
+        names = [o["name"] for o in organizations]
+        assert len(names) == len(ORGANIZATIONS) == len(set(names))
+
+        r = client.post("/api/v1/auth/register", json=newcomer)
+        assert r.status_code == 201, r.text
+        registered = r.json()
+        assert re.fullmatch(r"\d{14}", registered["uhid"])
+
+    with serving(seeded.env) as client:
+        again = me(client, sign_in(client, newcomer["email"], newcomer["password"]))
+        assert again["uhid"] == registered["uhid"] and again["id"] == registered["id"]
+        # The UHID is a username too.
+        by_uhid = me(client, sign_in(client, registered["uhid"], newcomer["password"]))
+        assert by_uhid["email"] == newcomer["email"]
+        for login in seeded.first:
+            assert me(client, sign_in(client, login.email, DEMO_PASSWORD))["uhid"] == login.uhid
+        r = client.post("/api/v1/auth/register", json=newcomer)
+        assert r.status_code == 409
+
+
+def test_a_token_works_as_soon_as_sign_in_returns(seeded: SeededDir) -> None:
+    patient = next(x for x in seeded.first if x.role == "patient")
+    with serving(seeded.env) as client:
+        statuses = []
+        for _ in range(20):
+            headers = sign_in(client, patient.email, DEMO_PASSWORD)
+            statuses.append(client.get("/api/v1/me", headers=headers).status_code)
+    # A client may use its token at once: the sign-in must be committed before it answers.
+    assert statuses == [200] * len(statuses)
+
+
+def test_create_admin_refuses_weak_passwords_then_makes_a_system_admin(
+        seeded: SeededDir) -> None:
+    email = "ops@example.org"
+    for weak, reason in (("short-1", "at least 10 characters"),
+                         ("password123456", "too weak")):
+        refused = run_ohms({**seeded.env, "OHMS_ADMIN_PASSWORD": weak}, "create-admin", email)
+        assert refused.returncode != 0
+        assert refused.stderr.startswith("error: ") and reason in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr and "created" not in refused.stdout
+
+    # The refusals created nothing: the same email is still free.
+    password = "Amber-Compass-Orchard-77"
+    made = run_ohms({**seeded.env, "OHMS_ADMIN_PASSWORD": password}, "create-admin", email)
+    assert made.returncode == 0, made.stderr
+    uhid = re.search(r"UHID (\d{14})", made.stdout)
+    assert uhid, made.stdout
+
+    with serving(seeded.env) as client:
+        profile = me(client, sign_in(client, email, password))
+        assert profile["roles"] == ["system_admin"] and profile["uhid"] == uhid[1]
+        assert client.get("/api/v1/organizations",
+                          headers=sign_in(client, uhid[1], password)).status_code == 200
