@@ -23,6 +23,7 @@ from api.settings import Settings
 from chain import Chain, ChainError, ChainUnavailable, Deployment, DevChain, RpcChain
 from reencryption.keystore import Keystore
 from reencryption.sealing import KfragVault
+from storage import BlobStore, IpfsBlobStore, LocalBlobStore
 
 ReadinessCheck = Callable[[], None]
 log = logging.getLogger("ohms.composition")
@@ -95,6 +96,7 @@ class Container:
     chain: ChainGateway
     keystore: Keystore
     kfrag_vault: KfragVault
+    blobs: BlobStore
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     # The grants/anchors mirror; set by api.background (it needs every context's handlers).
     indexer: Any = None
@@ -129,6 +131,8 @@ class Container:
 
     def close(self) -> None:
         self.chain.close()
+        if isinstance(self.blobs, IpfsBlobStore):
+            self.blobs.close()
         self.engine.dispose()
 
 
@@ -180,6 +184,19 @@ def build_chain(settings: Settings) -> ChainGateway:
     return ChainGateway(adapter, book)
 
 
+# Room for Umbral's ciphertext overhead (nonce and tag) on top of the largest record.
+_CIPHERTEXT_OVERHEAD_BYTES = 1024
+
+
+def build_blob_store(settings: Settings) -> BlobStore:
+    limit = settings.max_record_bytes + _CIPHERTEXT_OVERHEAD_BYTES
+    if settings.ipfs_api:
+        return IpfsBlobStore(settings.ipfs_api, max_blob_bytes=limit,
+                             request_timeout_s=settings.ipfs_timeout_seconds,
+                             read_timeout_s=settings.ipfs_timeout_seconds)
+    return LocalBlobStore(Path(settings.data_dir) / "blobs", max_blob_bytes=limit)
+
+
 def build_container(settings: Settings) -> Container:
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url, echo=settings.database_echo)
@@ -204,6 +221,7 @@ def build_container(settings: Settings) -> Container:
         chain=build_chain(settings),
         keystore=Keystore(Path(settings.data_dir) / "keystore", kek),
         kfrag_vault=KfragVault(kek),
+        blobs=build_blob_store(settings),
     )
 
     def database_ready() -> None:
@@ -212,4 +230,5 @@ def build_container(settings: Settings) -> Container:
 
     container.readiness["database"] = database_ready
     container.readiness["chain"] = container.chain.check
+    container.readiness["blobs"] = container.blobs.ping
     return container

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from api.access.catalog import Role
 from api.composition import Container
+from api.consent.service import organization_address
 from api.db.session import SYSTEM, session_scope
 from api.identity import service as identity
 from api.identity.models import User
@@ -64,6 +65,7 @@ def seed_demo(container: Container) -> list[DemoLogin]:
         for name, kind in ORGANIZATIONS:
             org = session.scalar(select(Organization).where(Organization.name == name))
             orgs[name] = org or tenants.create_organization(session, name, kind)
+            organization_address(session, container, orgs[name])
         for email, full_name, role, org_name in PEOPLE:
             user = session.scalar(select(User).where(User.email == email))
             if user is None:

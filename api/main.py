@@ -21,6 +21,7 @@ from api.logging_setup import configure_logging
 from api.middleware import AccessLog, BodySizeLimit
 from api.notifications.router import router as notifications_router
 from api.openapi_docs import document_problem_responses
+from api.records.router import router as records_router
 from api.settings import Settings, load_settings
 from api.tenants.router import router as tenants_router
 
@@ -34,6 +35,7 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (consent_router, API_PREFIX),
     (audit_router, API_PREFIX),
     (notifications_router, API_PREFIX),
+    (records_router, API_PREFIX),
 ]
 
 

@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
 
+    # Record blobs: the IPFS node's RPC API (multiaddr or URL); default: data_dir/blobs.
+    ipfs_api: str | None = None
+    ipfs_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_record_bytes: int = Field(
+        default=524_288, gt=0, description="Largest FHIR resource accepted as one record (bytes)"
+    )
+
     max_request_bytes: int = 1_048_576
     log_level: str = "INFO"
 

@@ -1,6 +1,7 @@
 """Backends for the whole suite: every API test runs on the embedded defaults (SQLite, the
 in-process dev chain) and on the real ones (PostgreSQL: a throwaway cluster this session
-starts, or OHMS_TEST_DATABASE_URL; a Hardhat node, or OHMS_TEST_CHAIN_RPC_URL)."""
+starts, or OHMS_TEST_DATABASE_URL; a Hardhat node, or OHMS_TEST_CHAIN_RPC_URL; an IPFS
+node, or OHMS_TEST_IPFS_API)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from scripts.services.hardhat import ChainNode, hardhat_node
+from scripts.services.ipfs import ipfs_node
 from scripts.services.postgres import postgres_cluster
 
 
@@ -62,6 +64,13 @@ def chain_node() -> Iterator[ChainNode]:
         yield node
 
 
+@pytest.fixture(scope="session")
+def ipfs_api() -> Iterator[str]:
+    """RPC API multiaddr of an offline IPFS node for the session (or OHMS_TEST_IPFS_API's)."""
+    with ipfs_node() as address:
+        yield address
+
+
 @dataclass
 class DatabaseFactory:
     """Fresh, empty databases of one backend kind."""
@@ -71,6 +80,7 @@ class DatabaseFactory:
     server: DatabaseServer | None
     stack: ExitStack
     chain_node: ChainNode | None = None
+    ipfs_api: str | None = None
 
     def new(self) -> str:
         if self.kind == "embedded":
@@ -88,6 +98,7 @@ def databases(
     real = request.param == "real"
     server = request.getfixturevalue("postgres_server") if real else None
     node = request.getfixturevalue("chain_node") if real else None
+    ipfs = request.getfixturevalue("ipfs_api") if real else None
     with ExitStack() as stack:
         yield DatabaseFactory(kind=request.param, tmp=tmp_path_factory.mktemp(request.param),
-                              server=server, stack=stack, chain_node=node)
+                              server=server, stack=stack, chain_node=node, ipfs_api=ipfs)

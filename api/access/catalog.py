@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, str] = {
     "access:check": "Ask whether a patient's grant covers a read (logged as an access)",
     "breakglass:use": "Read without consent in an emergency, with a stated reason",
     "audit:read": "Read the access log (patients: their own) and its proofs",
+    "record:read": "Read records (one's own, or those a patient's grant covers; logged)",
+    "record:write": "Write records for a patient (oneself, or under a treatment grant)",
 }
 
 SYSTEM_ONLY_PERMISSIONS = frozenset({"organization:create"})
@@ -52,14 +54,16 @@ PATIENT_ONLY_PERMISSIONS = frozenset({"consent:grant"})
 
 _STAFF_BASE = {"directory:read", "organization:read", "consent:read"}
 _CLINICAL = _STAFF_BASE | {"patient:read", "access:check"}
+_RECORDS = frozenset({"record:read", "record:write"})
 
 DEFAULT_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.patient: frozenset({"directory:read", "consent:grant", "consent:read", "audit:read"}),
-    Role.physician: frozenset(_CLINICAL | {"breakglass:use"}),
-    Role.nurse: frozenset(_CLINICAL | {"breakglass:use"}),
-    Role.lab_technician: frozenset(_CLINICAL),
-    Role.radiologist: frozenset(_CLINICAL),
-    Role.pharmacist: frozenset(_CLINICAL),
+    Role.patient: frozenset({"directory:read", "consent:grant", "consent:read", "audit:read"}
+                            | _RECORDS),
+    Role.physician: frozenset(_CLINICAL | _RECORDS | {"breakglass:use"}),
+    Role.nurse: frozenset(_CLINICAL | _RECORDS | {"breakglass:use"}),
+    Role.lab_technician: frozenset(_CLINICAL | _RECORDS),
+    Role.radiologist: frozenset(_CLINICAL | _RECORDS),
+    Role.pharmacist: frozenset(_CLINICAL | _RECORDS),
     Role.drug_vendor: frozenset(_STAFF_BASE),
     Role.helpdesk: frozenset(_CLINICAL | {"member:read"}),
     Role.org_admin: frozenset(
@@ -67,7 +71,7 @@ DEFAULT_PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"organization:update", "member:create", "member:read", "member:update",
            "role:read", "role:update"}
     ),
-    Role.insurer: frozenset(_STAFF_BASE | {"access:check"}),
+    Role.insurer: frozenset(_STAFF_BASE | {"access:check", "record:read"}),
     Role.auditor: frozenset(_STAFF_BASE | {"member:read", "role:read", "audit:read"}),
     Role.system_admin: frozenset(PERMISSIONS),
 }

@@ -29,6 +29,7 @@ from api.identity.models import User
 from api.identity.uhid import InvalidUHID, normalize_uhid
 from api.ledger.outbox import enqueue, outbox_status
 from api.notifications.models import notify
+from api.records.keys import verify_grant_kfrags
 from api.tenants.models import Organization
 from chain import (
     ChainError,
@@ -276,6 +277,11 @@ def submit_grant(
     sealed = _decode_kfrags(kfrags)
     if (sealed is None) != (verifying_key is None):
         raise Invalid("kfrags and verifying_key go together")
+    if kfrags:
+        verify_grant_kfrags(
+            session, patient_id=patient.id, kfrags=kfrags, verifying_key=verifying_key,
+            grantee_user_id=grantee.user.id if grantee.user else None,
+            grantee_org_id=grantee.organization.id if grantee.organization else None)
     chain = container.chain.ready()
     request = chain.grant_transaction(typed_data, signature)
     queued_offline = False

@@ -6,6 +6,7 @@ from api.consent.models import BreakGlassAccess, Consent, KeyCustody
 from api.identity.models import AuthSession, RefreshToken, SiweNonce, User, UserRole
 from api.ledger.models import ChainCursor, ChainNonce, OutboxTransaction
 from api.notifications.models import Notification
+from api.records.models import Record, UmbralKeys
 from api.tenants.models import Organization
 
 __all__ = [
@@ -20,9 +21,11 @@ __all__ = [
     "Notification",
     "Organization",
     "OutboxTransaction",
+    "Record",
     "RefreshToken",
     "RolePermissionOverride",
     "SiweNonce",
+    "UmbralKeys",
     "User",
     "UserRole",
 ]

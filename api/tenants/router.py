@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from api.access import service as access
 from api.access.catalog import PERMISSIONS, TENANT_CONFIGURABLE_ROLES, Role
+from api.consent.service import organization_address
 from api.deps import ContainerDep, Principal, TenantDB, authenticated, require
 from api.errors import problem_responses
 from api.identity.models import User
@@ -51,9 +52,13 @@ def _visible(db: TenantDB, principal: Principal, organization_id: uuid.UUID) -> 
 def create_organization(
     body: OrganizationCreate,
     principal: Annotated[Principal, Depends(require("organization:create"))], db: TenantDB,
+    container: ContainerDep,
 ) -> OrganizationOut:
-    """Create a tenant (system administrators)."""
-    return _org_out(service.create_organization(db, body.name, body.kind))
+    """Create a tenant (system administrators). It gets an Ethereum address at once (held by
+    the service until the organisation registers its own), so patients can grant it access."""
+    org = service.create_organization(db, body.name, body.kind)
+    organization_address(db, container, org)
+    return _org_out(org)
 
 
 @router.get("/organizations", responses=ERRORS)

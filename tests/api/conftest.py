@@ -137,6 +137,8 @@ def start_ohms(databases: DatabaseFactory, tmp: Path, **overrides: Any) -> Itera
         overrides.setdefault("chain_rpc_url", databases.chain_node.rpc_url)
         overrides.setdefault("chain_private_key",
                              SecretStr(funded_operator_key(databases.chain_node)))
+    if databases.ipfs_api is not None:
+        overrides.setdefault("ipfs_api", databases.ipfs_api)
     settings = make_settings(databases.new(), tmp, **overrides)
     container = build_container(settings)
     upgrade(container.engine)

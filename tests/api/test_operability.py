@@ -23,7 +23,8 @@ PROBLEM = "application/problem+json"
 def test_health_and_readiness(ohms: Ohms) -> None:
     assert ohms.client.get("/healthz").json() == {"status": "ok"}
     r = ohms.client.get("/readyz")
-    assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "chain": "ok"}
+    assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "chain": "ok",
+                                                     "blobs": "ok"}
 
 
 def test_readiness_names_the_backend_that_is_down(tmp_path: Path) -> None:
@@ -34,7 +35,8 @@ def test_readiness_names_the_backend_that_is_down(tmp_path: Path) -> None:
         r = client.get("/readyz")
         assert r.status_code == 503
         assert r.json() == {"status": "unavailable",
-                            "checks": {"database": "unavailable", "chain": "ok"}}
+                            "checks": {"database": "unavailable", "chain": "ok",
+                                       "blobs": "ok"}}
         assert client.get("/healthz").status_code == 200
 
 

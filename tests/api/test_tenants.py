@@ -119,6 +119,7 @@ def test_directory_lists_active_organizations(ohms: Ohms) -> None:
     assert [e["id"] for e in r.json()] == [org]
     entry = r.json()[0]
     assert set(entry) >= {"id", "name", "kind", "address", "umbral_public_key"}
+    assert entry["address"].startswith("0x") and len(entry["address"]) == 42
     wild = ohms.client.get("/api/v1/directory/organizations", params={"q": "%"},
                            headers=patient.headers)
     assert wild.status_code == 200 and all("%" in e["name"] for e in wild.json())

@@ -1,0 +1,1 @@
+"""Encrypted clinical records: FHIR R4 resources encrypted to their patient, stored as blobs."""
