@@ -71,6 +71,18 @@ def entry_proof(
                       chain_id=deployment.chain_id, **proof)
 
 
+@router.get("/audit/entries/{entry_id}/fhir")
+def entry_as_audit_event(
+    entry_id: uuid.UUID, principal: Annotated[Principal, Depends(require("audit:read"))],
+    db: SystemDB,
+) -> dict[str, Any]:
+    """The entry as a FHIR R4 AuditEvent resource."""
+    entry = db.get(AccessLogEntry, entry_id)
+    if entry is None or (not _is_auditor(principal) and entry.patient_id != principal.user_id):
+        raise NotFound("no such audit entry")
+    return service.as_fhir_audit_event(entry)
+
+
 @router.get("/audit/batches")
 def list_batches(
     principal: Annotated[Principal, Depends(require("audit:read"))], db: SystemDB,

@@ -146,3 +146,39 @@ def inclusion_proof(session: Session, entry: AccessLogEntry) -> dict[str, Any]:
         "batch": batch.number,
         "anchored": batch.anchored_block is not None,
     }
+
+
+_OUTCOME_CODES = {"granted": "0", "denied": "4"}  # FHIR AuditEvent.outcome: success, minor failure
+
+
+def as_fhir_audit_event(entry: AccessLogEntry) -> dict[str, Any]:
+    """The entry as a FHIR R4 AuditEvent (the same log, for FHIR clients and SIEMs)."""
+    purpose = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+               "code": {"treatment": "TREAT", "claim": "HPAYMT", "research": "HRESCH",
+                        "emergency": "ETREAT"}.get(entry.purpose, "HOPERAT")}
+    return {
+        "resourceType": "AuditEvent",
+        "id": str(entry.id),
+        "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
+                 "code": "rest", "display": "RESTful Operation"},
+        "action": "R",
+        "recorded": entry.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "outcome": _OUTCOME_CODES[entry.outcome],
+        "purposeOfEvent": [{"coding": [purpose]}],
+        "agent": [{
+            "who": {"identifier": {"system": "urn:ohms:uhid", "value": entry.accessor_uhid}},
+            "requestor": True,
+            "policy": [entry.grant_id] if entry.grant_id else [],
+            "purposeOfUse": [{"coding": [purpose]}],
+        }],
+        "source": {"observer": {"display": "OHMS"}},
+        "entity": [{
+            "what": {"identifier": {"system": "urn:ohms:uhid", "value": entry.patient_uhid}},
+            "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                     "code": "1", "display": "Person"},
+            "description": entry.record,
+            "detail": [{"type": "basis", "valueString": entry.basis},
+                       {"type": "batch", "valueString": str(entry.batch or "")},
+                       {"type": "leaf", "valueString": entry.leaf}],
+        }],
+    }

@@ -94,6 +94,14 @@ def test_every_access_is_logged_batched_anchored_and_provable(ohms: Ohms) -> Non
     assert not verify(ohms, forged_leaf).ok
     assert verify(ohms, proofs[allowed["audit_entry"]]).ok
 
+    # The same entry as a FHIR R4 AuditEvent, valid against the R4 models.
+    fhir = ohms.client.get(f"/api/v1/audit/entries/{allowed['audit_entry']}/fhir",
+                           headers=patient.user.headers).json()
+    from fhir.resources.R4B.auditevent import AuditEvent
+
+    event = AuditEvent.model_validate(fhir)
+    assert event.outcome == "0" and event.agent[0].who.identifier.value == tech.uhid
+
     # Patients see only their own history; other patients' entries are not found.
     stranger = ohms.register_patient()
     assert ohms.client.get(f"/api/v1/audit/entries/{allowed['audit_entry']}/proof",
