@@ -19,7 +19,7 @@ def attach_background(container: Container) -> BackgroundWorkers:
 
     def reconcile() -> int:
         with session_scope(container.sessions, SYSTEM) as session:
-            return consent.reconcile_rejected(session)
+            return consent.reconcile_rejected(session) + consent.expire_consents(session)
 
     return build_workers(
         container,

@@ -1,4 +1,4 @@
-"""The `ohms` command: serve, migrate, seed-demo, create-admin."""
+"""The `ohms` command: serve, migrate, seed-demo, create-admin, audit, client."""
 
 from __future__ import annotations
 
@@ -147,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="a JSON-RPC node of the chain (default: the embedded dev chain "
                         "served by a local OHMS)")
     verify.set_defaults(func=cmd_audit_verify)
+
+    from api import client_commands
+
+    client_commands.register(sub)
 
     args = parser.parse_args(argv)
     result: int = args.func(args)

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.access.catalog import Role
 from api.composition import Container
+from api.consent import service as consent
+from api.consent.models import Consent, ConsentStatus
 from api.consent.service import organization_address
 from api.db.session import SYSTEM, session_scope
+from api.errors import Unavailable
 from api.identity import service as identity
 from api.identity.models import User
+from api.records import keys as record_keys
+from api.records import service as records
+from api.records.fhir import UHID_SYSTEM
+from api.records.models import Record
 from api.tenants import service as tenants
 from api.tenants.models import Organization, OrganizationKind
+from reencryption.client import KeyHolder
 
 DEMO_PASSWORD = "Demo-Passw0rd-2026!"  # noqa: S105 - documented demo credential
 
@@ -84,4 +95,118 @@ def seed_demo(container: Container) -> list[DemoLogin]:
                         password=DEMO_PASSWORD, full_name=full_name, roles=[role])
             logins.append(DemoLogin(email=email, role=role.value, organization=org_name,
                                     uhid=user.uhid))
+    seed_demo_records(container)
     return logins
+
+
+# --- demo records shared between institutions ---------------------------------------------
+
+DEMO_PATIENT = "patient@ohms.demo"
+HOSPITAL = "City General Hospital"
+LAB = "Precision Diagnostics Lab"
+
+
+def demo_key_file(container: Container, party: str) -> Path:
+    """Where the demo keeps a party's Umbral keys, as that party's client would: a key file
+    sealed with the demo password (`ohms client --key-file ...`). The service itself only
+    ever receives the public half."""
+    return Path(container.settings.data_dir) / "demo-keys" / f"{party}.json"
+
+
+def _demo_keys(container: Container, party: str) -> KeyHolder:
+    path = demo_key_file(container, party)
+    if path.exists():
+        return KeyHolder.load(path, DEMO_PASSWORD)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    holder = KeyHolder.generate()
+    holder.save(path, DEMO_PASSWORD)
+    return holder
+
+
+def _demo_grant(session: Session, container: Container, patient: User, org: Organization, *,
+                scope: str, patient_keys: KeyHolder, receiving: KeyHolder | None) -> None:
+    if session.scalar(select(Consent.id).where(
+            Consent.patient_id == patient.id, Consent.grantee_org_id == org.id,
+            Consent.scope == scope,
+            Consent.status.in_([ConsentStatus.pending, ConsentStatus.active]))):
+        return
+    typed = consent.grant_typed_data_for(
+        session, container, patient, grantee_ref=str(org.id), scope=scope,
+        purpose="treatment", expires_at=datetime.now(UTC) + timedelta(days=365),
+        data_from=None, data_to=None)
+    kfrags = receiving and patient_keys.grant_kfrags(receiving.key_document()[
+        "umbral_public_key"])
+    consent.submit_grant(session, container, patient, typed_data=typed, signature=None,
+                         kfrags=kfrags or None,
+                         verifying_key=patient_keys.key_document()["verifying_key"]
+                         if kfrags else None)
+
+
+def _demo_resources(uhid: str) -> list[tuple[str, dict[str, Any]]]:
+    subject = {"reference": f"Patient/{uhid}"}
+    return [
+        ("physician@hospital.demo", {
+            "resourceType": "DocumentReference", "status": "current", "subject": subject,
+            "type": {"coding": [{"system": "http://loinc.org", "code": "11506-3",
+                                 "display": "Progress note"}]},
+            "description": "Follow-up visit: blood pressure controlled on current dose; "
+                           "repeat HbA1c in three months.",
+            "content": [{"attachment": {"contentType": "text/plain",
+                                        "title": "Progress note"}}]}),
+        ("physician@hospital.demo", {
+            "resourceType": "Observation", "status": "final", "subject": subject,
+            "category": [{"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                "code": "laboratory"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4",
+                                 "display": "Hemoglobin A1c"}]},
+            "valueQuantity": {"value": 6.4, "unit": "%"}}),
+        (DEMO_PATIENT, {
+            "resourceType": "AllergyIntolerance", "patient": {
+                "identifier": {"system": UHID_SYSTEM, "value": uhid}},
+            "code": {"text": "Penicillin"}, "criticality": "high"}),
+    ]
+
+
+def seed_demo_records(container: Container) -> None:
+    """Demo records of the first demo patient: keys for the patient, the hospital and the
+    lab; the hospital's treatment grant; a note and a lab result by the hospital physician;
+    the lab result shared with the lab (a grant with kfrags). Idempotent; skipped while the
+    chain is unreachable (the grants need it)."""
+    from api.background import attach_background
+
+    workers = attach_background(container)
+    patient_keys = _demo_keys(container, "patient")
+    hospital_keys, lab_keys = _demo_keys(container, "hospital"), _demo_keys(container, "lab")
+    # Each grant takes the patient's next on-chain nonce: relay one before signing the next.
+    grants = [(HOSPITAL, "category:all", None), (LAB, "category:lab", lab_keys)]
+    for org_name, scope, receiving in grants:
+        with session_scope(container.sessions, SYSTEM) as session:
+            patient = session.scalar(select(User).where(User.email == DEMO_PATIENT))
+            org = session.scalar(select(Organization).where(Organization.name == org_name))
+            if patient is None or org is None:
+                return
+            record_keys.publish_user_keys(session, patient.id, patient_keys.public_keys)
+            record_keys.publish_organization_keys(
+                session, org, (receiving or hospital_keys).public_keys)
+            if patient.wallet_address is None:
+                consent.create_custodial_wallet(session, container, patient)
+            try:
+                _demo_grant(session, container, patient, org, scope=scope,
+                            patient_keys=patient_keys, receiving=receiving)
+            except Unavailable:
+                return
+        for _ in range(2):
+            workers.run_all_once()
+    with session_scope(container.sessions, SYSTEM) as session:
+        patient = session.scalar(select(User).where(User.email == DEMO_PATIENT))
+        assert patient is not None
+        if session.scalar(select(Record.id).where(Record.patient_id == patient.id)):
+            return
+        for author_email, resource in _demo_resources(patient.uhid):
+            author = session.scalar(select(User).where(User.email == author_email))
+            assert author is not None
+            valid, category = records.checked_resource(container, patient, resource)
+            records.seal_and_store(session, container, author_id=author.id,
+                                   author_org_id=author.organization_id, patient=patient,
+                                   resource=valid, category=category)

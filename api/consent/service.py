@@ -522,6 +522,15 @@ def on_consent_revoked(session: Session, event: ChainEvent) -> None:
         consent.kfrags_sealed = None
 
 
+def expire_consents(session: Session) -> int:
+    """Active consents past their expiry become `expired`, their kfrags destroyed."""
+    expired = list(session.scalars(select(Consent).where(
+        Consent.status == ConsentStatus.active, Consent.expires_at <= utcnow())))
+    for consent in expired:
+        refresh_expiry(consent)
+    return len(expired)
+
+
 def reconcile_rejected(session: Session) -> int:
     """Pending consents whose relay transaction the chain refused become `rejected`."""
     rejected = 0

@@ -10,10 +10,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.errors import Invalid
+from api.errors import Conflict, Invalid
 from api.records.models import UmbralKeys
 from api.tenants.models import Organization
-from reencryption import InvalidKeyMaterial, KfragRejected, PublicKeys, verify_kfrags
+from reencryption import InvalidKeyMaterial, Keystore, KfragRejected, PublicKeys, verify_kfrags
 from reencryption.keys import public_key_to_hex
 
 
@@ -56,6 +56,22 @@ def publish_organization_keys(session: Session, org: Organization,
     org.umbral_public_key = row.umbral_public_key
     session.flush()
     return row
+
+
+def custodial_item(organization_id: uuid.UUID) -> str:
+    """Keystore item of an organisation's server-held Umbral keys (the convenience tier)."""
+    return f"org-umbral-{organization_id}"
+
+
+def create_custodial_organization_keys(session: Session, keystore: Keystore,
+                                       org: Organization) -> UmbralKeys:
+    """The convenience tier: the service generates the institution's Umbral key pair and
+    keeps the secret in the sealed keystore (under the KEK from settings, never in the
+    database); its staff then read granted records decrypted by the service."""
+    if keys_of_organization(session, org.id) is not None:
+        raise Conflict("this organisation already has Umbral keys")
+    _, public = keystore.generate_party_keys(custodial_item(org.id))
+    return publish_organization_keys(session, org, public)
 
 
 def verify_grant_kfrags(session: Session, *, patient_id: uuid.UUID,

@@ -6,12 +6,14 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, status
+from pydantic import AwareDatetime
 
 from api.access.catalog import Role
 from api.deps import ContainerDep, Principal, SystemDB, authenticated, require
 from api.errors import Forbidden, NotFound, problem_responses
 from api.records import service
 from api.records.keys import (
+    create_custodial_organization_keys,
     keys_of_user,
     parse_public_keys,
     publish_organization_keys,
@@ -84,6 +86,25 @@ def publish_organization_keys_route(
     return _keys_out(publish_organization_keys(db, org, keys))
 
 
+@router.post("/organizations/{organization_id}/keys/custodial",
+             status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
+def create_custodial_organization_keys_route(
+    organization_id: uuid.UUID,
+    principal: Annotated[Principal, Depends(require("organization:update"))], db: SystemDB,
+    container: ContainerDep,
+) -> PublicKeysOut:
+    """Convenience tier: the service makes and keeps the institution's Umbral keys in its
+    sealed keystore; granted records are then served decrypted to its staff
+    (GET /records/{id}/resource). Institutions that hold their own keys use PUT .../keys."""
+    org = db.get(Organization, organization_id)
+    if org is None or (not principal.is_system_admin
+                       and principal.organization_id != organization_id):
+        raise NotFound("no such organisation")
+    if not principal.is_system_admin and Role.org_admin not in principal.roles:
+        raise Forbidden("only the organisation's administrators manage its keys")
+    return _keys_out(create_custodial_organization_keys(db, container.keystore, org))
+
+
 @router.post("/patients/{uhid}/records", status_code=status.HTTP_201_CREATED,
              responses=WRITE_ERRORS)
 def write_record(
@@ -118,12 +139,17 @@ def list_records(
     category: Annotated[str | None, Query(max_length=16)] = None,
     type: Annotated[str | None, Query(max_length=64, description="FHIR resourceType")] = None,
     purpose: Purpose = "treatment",
+    author: Annotated[str | None, Query(max_length=20, description="Author's UHID")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="Written at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Written before")] = None,
 ) -> list[RecordMetadata]:
     """Metadata of the newest version of each record the caller may read (the patient: all;
-    others: what their active grants cover). Logged as a search."""
+    others: what their active grants cover), by category, FHIR type, author and date.
+    Logged as a search."""
     patient = service.patient_by_uhid(db, uhid)
     listed = service.list_records(db, container, reader=principal, patient=patient,
-                                  category=category, resource_type=type, purpose=purpose)
+                                  category=category, resource_type=type, purpose=purpose,
+                                  author_uhid=author, since=since, until=until)
     return [RecordMetadata(
         id=r.record.id, patient_uhid=r.patient_uhid, cid=r.record.cid,
         category=r.record.category, resource_type=r.record.resource_type,
@@ -132,6 +158,17 @@ def list_records(
         author_org_id=r.record.author_org_id, size=r.record.size,
         ciphertext_sha256=r.record.ciphertext_sha256, created_at=r.record.created_at,
     ) for r in listed]
+
+
+@router.get("/records/{record_id}/resource", responses=READ_ERRORS)
+def read_record_resource(
+    record_id: uuid.UUID, principal: Annotated[Principal, Depends(require("record:read"))],
+    db: SystemDB, container: ContainerDep, purpose: Purpose = "treatment",
+) -> dict[str, Any]:
+    """The FHIR resource itself, for staff of an organisation on the keystore tier (the same
+    consent check and access-log entry as /records/{id}). 409 for those holding their keys."""
+    return service.read_record_for_custodial_grantee(db, container, reader=principal,
+                                                     record_id=record_id, purpose=purpose)
 
 
 @router.get("/records/{record_id}", responses=READ_ERRORS, response_model_exclude_none=True)

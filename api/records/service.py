@@ -14,6 +14,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, or_, select
@@ -39,16 +40,25 @@ from api.errors import (
 from api.identity import service as identity
 from api.identity.models import User
 from api.records import fhir
-from api.records.keys import keys_of_organization, keys_of_user, parse_public_keys
+from api.records.keys import (
+    custodial_item,
+    keys_of_organization,
+    keys_of_user,
+    parse_public_keys,
+)
 from api.records.models import Record, UmbralKeys
 from reencryption import (
+    CfragRejected,
+    DecryptionFailed,
     InvalidKeyMaterial,
     KfragRejected,
+    RecordIntegrityError,
     SealedDataRejected,
     encrypt_for,
     reencrypt,
     verify_kfrags,
 )
+from reencryption.client import KeyHolder
 from reencryption.keys import cfrag_to_base64, public_key_from_hex
 from storage import (
     BlobIntegrityError,
@@ -132,32 +142,46 @@ def _store_ciphertext(container: Container, ciphertext: bytes) -> str:
 
 def write_record(session: Session, container: Container, *, author: Principal, patient: User,
                  resource: object, previous: Record | None = None) -> Record:
-    """Validate, authorise, encrypt to the patient, store the ciphertext, then the row.
+    """Validate, authorise, encrypt to the patient, store the ciphertext, then the row."""
+    valid, category = checked_resource(container, patient, resource, previous)
+    target = f"record:{previous.lineage_id}" if previous else f"category:{category}"
+    _authorise_write(session, container, author, patient, category, target)
+    return seal_and_store(session, container, author_id=author.user_id,
+                          author_org_id=author.organization_id, patient=patient,
+                          resource=valid, category=category, previous=previous)
 
-    The blob goes first: when the store is down nothing is written; when the database then
-    fails, an unreferenced ciphertext remains that no one can open without the patient.
-    """
+
+def checked_resource(container: Container, patient: User, resource: object,
+                     previous: Record | None = None) -> tuple[dict[str, Any], str]:
+    """The resource, if it fits the size limit, is valid FHIR R4 and is about `patient`;
+    and the category it is filed under."""
     if not isinstance(resource, dict):
         raise Invalid("the body must be one FHIR resource (a JSON object)")
-    plaintext = _canonical(resource)
-    if len(plaintext) > container.settings.max_record_bytes:
+    if len(_canonical(resource)) > container.settings.max_record_bytes:
         raise PayloadTooLarge(f"a record is at most {container.settings.max_record_bytes} "
                               "bytes")
     valid = fhir.validate_resource(resource)
     fhir.check_subject(valid, patient.uhid)
-    category = fhir.category_of(valid)
-    kind = str(valid["resourceType"])
-    if previous is not None and previous.resource_type != kind:
+    if previous is not None and previous.resource_type != valid["resourceType"]:
         raise Invalid(f"a new version must be a {previous.resource_type}")
-    target = f"record:{previous.lineage_id}" if previous else f"category:{category}"
-    _authorise_write(session, container, author, patient, category, target)
+    return valid, fhir.category_of(valid)
+
+
+def seal_and_store(session: Session, container: Container, *, author_id: uuid.UUID,
+                   author_org_id: uuid.UUID | None, patient: User, resource: dict[str, Any],
+                   category: str, previous: Record | None = None) -> Record:
+    """Encrypt a checked, authorised resource to the patient and store it.
+
+    The blob goes first: when the store is down nothing is written; when the database then
+    fails, an unreferenced ciphertext remains that no one can open without the patient.
+    """
     keys = _patient_public_key(session, patient)
-    encrypted = encrypt_for(public_key_from_hex(keys.umbral_public_key), plaintext)
+    encrypted = encrypt_for(public_key_from_hex(keys.umbral_public_key), _canonical(resource))
     cid = _store_ciphertext(container, encrypted.ciphertext)
     record_id = uuid.uuid4()
     record = Record(
-        id=record_id, patient_id=patient.id, author_id=author.user_id,
-        author_org_id=author.organization_id, category=category, resource_type=kind, cid=cid,
+        id=record_id, patient_id=patient.id, author_id=author_id, author_org_id=author_org_id,
+        category=category, resource_type=str(resource["resourceType"]), cid=cid,
         capsule=bytes(encrypted.capsule), delegating_key=keys.umbral_public_key,
         ciphertext_sha256=hashlib.sha256(encrypted.ciphertext).hexdigest(),
         size=len(encrypted.ciphertext),
@@ -287,6 +311,27 @@ def read_record(session: Session, container: Container, *, reader: Principal,
                         consent.verifying_key)
 
 
+def read_record_for_custodial_grantee(
+    session: Session, container: Container, *, reader: Principal, record_id: uuid.UUID,
+    purpose: str,
+) -> dict[str, Any]:
+    """For an organisation on the keystore tier: the same checked, logged read, then opened
+    with the organisation's server-held key. Others decrypt on their side."""
+    item = custodial_item(reader.organization_id) if reader.organization_id else None
+    if item is None or not container.keystore.contains(item):
+        raise Conflict("your keys are held on your side: read /records/{id} and decrypt there")
+    sealed = read_record(session, container, reader=reader, record_id=record_id,
+                         purpose=purpose)
+    holder = KeyHolder(container.keystore.load_party_keys(item))
+    try:
+        plaintext = holder.open_record(sealed.to_document())
+    except (RecordIntegrityError, CfragRejected, DecryptionFailed, InvalidKeyMaterial):
+        raise StoredRecordDamaged("the record could not be opened with the capsule "
+                                  "fragments of this grant") from None
+    resource: dict[str, Any] = json.loads(plaintext)
+    return resource
+
+
 # --- listing --------------------------------------------------------------------------
 
 
@@ -308,8 +353,9 @@ def _readable_scopes(session: Session, reader: Principal, patient: User,
 
 
 def list_records(session: Session, container: Container, *, reader: Principal, patient: User,
-                 category: str | None, resource_type: str | None,
-                 purpose: str) -> list[ListedRecord]:
+                 category: str | None, resource_type: str | None, purpose: str,
+                 author_uhid: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> list[ListedRecord]:
     """The newest version of each record of the patient that the caller may read."""
     newer = aliased(Record)
     query: Select[Record, str] = (
@@ -321,6 +367,12 @@ def list_records(session: Session, container: Container, *, reader: Principal, p
         query = query.where(Record.category == category)
     if resource_type:
         query = query.where(Record.resource_type == resource_type)
+    if author_uhid:
+        query = query.where(User.uhid == identity.get_by_uhid(session, author_uhid).uhid)
+    if since is not None:
+        query = query.where(Record.created_at >= since)
+    if until is not None:
+        query = query.where(Record.created_at < until)
     target = f"search:{category or 'all'}"
     if reader.user_id == patient.id:
         basis = "owner"

@@ -7,17 +7,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from scripts.services.ipfs import ipfs_node
 from storage import IpfsBlobStore, LocalBlobStore
 from storage.port import BlobStore
 
 TEST_MAX_BLOB_BYTES = 6 * 1024 * 1024
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # ipfshttpclient 0.7 passes an argument urllib3 2.x no longer needs; harmless.
-    config.addinivalue_line(
-        "filterwarnings", "ignore:The 'strict' parameter is no longer needed:FutureWarning")
 
 
 def _golden_blob(size: int) -> bytes:
@@ -33,12 +26,7 @@ def golden_blob() -> Callable[[int], bytes]:
     return _golden_blob
 
 
-@pytest.fixture(scope="session")
-def ipfs_api() -> Iterator[str]:
-    """RPC API multiaddr of a real IPFS node for the whole session (OHMS_TEST_IPFS_API
-    names an already-running one)."""
-    with ipfs_node() as address:
-        yield address
+# `ipfs_api`, the session's real IPFS node, comes from tests/conftest.py (shared with the API).
 
 
 @pytest.fixture(params=["embedded", "real"])

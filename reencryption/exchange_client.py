@@ -1,0 +1,158 @@
+"""The Python client of the record exchange over HTTP: what a patient or an institution runs
+to publish its keys, upload records, sign grants that carry kfrags, and fetch and decrypt
+records. Secret keys (Umbral and wallet) never leave this process; the service sees public
+keys, ciphertexts, kfrags and signatures only.
+
+    client = ExchangeClient("https://ohms.example", token, KeyHolder.load(path, passphrase))
+    client.publish_keys()
+    record = client.upload_record(uhid, {"resourceType": "Observation", ...})
+    plaintext = client.read_record(record["id"])
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from chain import sign_typed_data
+from reencryption.client import KeyHolder
+
+API = "/api/v1"
+
+
+class ExchangeError(Exception):
+    """The service refused a request; `status` and `problem` (RFC 9457) say why."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(f"{status}: {problem.get('detail') or problem.get('title')}")
+        self.status = status
+        self.problem = problem
+
+
+class ExchangeClient:
+    """One signed-in party (a patient, or a member of an institution) and its Umbral keys.
+
+    `http` may be any httpx.Client (a test's TestClient, a client with custom TLS); by
+    default one is made for `base_url`.
+    """
+
+    def __init__(self, base_url: str, token: str, keys: KeyHolder, *,
+                 http: httpx.Client | None = None, timeout: float = 30.0) -> None:
+        self._http = http or httpx.Client(base_url=base_url, timeout=timeout)
+        self._owns_http = http is None
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self.keys = keys
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> ExchangeClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, API + path, headers=self._headers, **kwargs)
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"title": response.reason_phrase}
+            raise ExchangeError(response.status_code,
+                                problem if isinstance(problem, dict) else {})
+        return response.json() if response.content else None
+
+    # --- keys -------------------------------------------------------------------------
+
+    def publish_keys(self) -> dict[str, str]:
+        """Publish this person's public keys (`PUT /me/keys`)."""
+        result: dict[str, str] = self._call("PUT", "/me/keys", json=self.keys.key_document())
+        return result
+
+    def publish_organization_keys(self, organization_id: str) -> dict[str, str]:
+        """Publish an institution's public keys (its org_admin signs in for this)."""
+        result: dict[str, str] = self._call("PUT", f"/organizations/{organization_id}/keys",
+                                            json=self.keys.key_document())
+        return result
+
+    def organization_public_key(self, organization_id: str) -> str:
+        """An institution's Umbral public key, from the directory."""
+        offset, page = 0, 200
+        while True:
+            entries = self._call("GET", "/directory/organizations",
+                                 params={"limit": page, "offset": offset})
+            for entry in entries:
+                if entry.get("id") == organization_id and entry.get("umbral_public_key"):
+                    return str(entry["umbral_public_key"])
+            if len(entries) < page:
+                break
+            offset += page
+        raise ExchangeError(404, {"detail": "the organisation has published no Umbral key"})
+
+    # --- records ----------------------------------------------------------------------
+
+    def upload_record(self, patient_uhid: str, resource: dict[str, Any]) -> dict[str, Any]:
+        """Write a FHIR R4 resource for a patient; the service encrypts it to the patient."""
+        result: dict[str, Any] = self._call("POST", f"/patients/{patient_uhid}/records",
+                                            json=resource)
+        return result
+
+    def update_record(self, record_id: str, resource: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PUT", f"/records/{record_id}", json=resource)
+        return result
+
+    def list_records(self, patient_uhid: str, *, category: str | None = None,
+                     resource_type: str | None = None,
+                     purpose: str = "treatment") -> list[dict[str, Any]]:
+        params = {k: v for k, v in {"category": category, "type": resource_type,
+                                    "purpose": purpose}.items() if v}
+        result: list[dict[str, Any]] = self._call("GET", f"/patients/{patient_uhid}/records",
+                                                  params=params)
+        return result
+
+    def fetch_record(self, record_id: str, *, purpose: str = "treatment") -> dict[str, Any]:
+        """The sealed record as the service returns it (ciphertext, capsule, cfrags)."""
+        result: dict[str, Any] = self._call("GET", f"/records/{record_id}",
+                                            params={"purpose": purpose})
+        return result
+
+    def read_record(self, record_id: str, *, purpose: str = "treatment") -> bytes:
+        """Fetch a record and decrypt it here, after checking its CID and capsule fragments."""
+        return self.keys.open_record(self.fetch_record(record_id, purpose=purpose))
+
+    # --- grants -----------------------------------------------------------------------
+
+    def grant(self, grantee: str, *, wallet_private_key: str | bytes | None,
+              scope: str, purpose: str = "treatment", days: int = 30,
+              grantee_public_key: str | None = None) -> dict[str, Any]:
+        """A patient's grant to an organisation (id) or person (UHID), with kfrags for the
+        grantee's Umbral key (looked up in the directory for an organisation when not
+        given). Signed with the wallet key, or by the service's custodial wallet when
+        `wallet_private_key` is None."""
+        typed = self._call("POST", "/consents/typed-data", json={
+            "grantee": grantee, "scope": scope, "purpose": purpose,
+            "expires_at": (datetime.now(UTC) + timedelta(days=days)).isoformat()})
+        receiving = grantee_public_key or self.organization_public_key(grantee)
+        body: dict[str, Any] = {
+            "typed_data": typed, "kfrags": self.keys.grant_kfrags(receiving),
+            "verifying_key": self.keys.key_document()["verifying_key"]}
+        if wallet_private_key is not None:
+            body["signature"] = sign_typed_data(wallet_private_key, typed)
+        result: dict[str, Any] = self._call("POST", "/consents", json=body)
+        return result
+
+    def revoke(self, consent_id: str, *,
+               wallet_private_key: str | bytes | None) -> dict[str, Any]:
+        """Revoke a grant; the service destroys its kfrags at once."""
+        body: dict[str, Any] = {}
+        if wallet_private_key is not None:
+            typed = self._call("POST", f"/consents/{consent_id}/revocation/typed-data")
+            body = {"typed_data": typed,
+                    "signature": sign_typed_data(wallet_private_key, typed)}
+        result: dict[str, Any] = self._call("POST", f"/consents/{consent_id}/revocation",
+                                            json=body)
+        return result
