@@ -19,6 +19,7 @@ from api.db.session import make_engine, make_sessionmaker
 from api.errors import Unavailable
 from api.identity.passwords import PasswordHashing, PasswordPolicy
 from api.identity.tokens import TokenIssuer
+from api.imaging.stores import DicomStores
 from api.settings import Settings
 from chain import Chain, ChainError, ChainUnavailable, Deployment, DevChain, RpcChain
 from reencryption.keystore import Keystore
@@ -97,6 +98,9 @@ class Container:
     keystore: Keystore
     kfrag_vault: KfragVault
     blobs: BlobStore
+    # Imaging: each institution's PACS, and the encrypted study archives (larger blobs).
+    dicom: DicomStores
+    archives: BlobStore
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     # The grants/anchors mirror; set by api.background (it needs every context's handlers).
     indexer: Any = None
@@ -133,6 +137,9 @@ class Container:
         self.chain.close()
         if isinstance(self.blobs, IpfsBlobStore):
             self.blobs.close()
+        if isinstance(self.archives, IpfsBlobStore):
+            self.archives.close()
+        self.dicom.close()
         self.engine.dispose()
 
 
@@ -188,8 +195,8 @@ def build_chain(settings: Settings) -> ChainGateway:
 _CIPHERTEXT_OVERHEAD_BYTES = 1024
 
 
-def build_blob_store(settings: Settings) -> BlobStore:
-    limit = settings.max_record_bytes + _CIPHERTEXT_OVERHEAD_BYTES
+def build_blob_store(settings: Settings, max_plaintext_bytes: int | None = None) -> BlobStore:
+    limit = (max_plaintext_bytes or settings.max_record_bytes) + _CIPHERTEXT_OVERHEAD_BYTES
     if settings.ipfs_api:
         return IpfsBlobStore(settings.ipfs_api, max_blob_bytes=limit,
                              request_timeout_s=settings.ipfs_timeout_seconds,
@@ -222,6 +229,10 @@ def build_container(settings: Settings) -> Container:
         keystore=Keystore(Path(settings.data_dir) / "keystore", kek),
         kfrag_vault=KfragVault(kek),
         blobs=build_blob_store(settings),
+        dicom=DicomStores(Path(settings.data_dir), settings.orthanc_urls,
+                          timeout=settings.orthanc_timeout_seconds),
+        # A study archive is one blob: the largest upload plus its ZIP directory.
+        archives=build_blob_store(settings, settings.max_study_bytes * 2),
     )
 
     def database_ready() -> None:
@@ -231,4 +242,6 @@ def build_container(settings: Settings) -> Container:
     container.readiness["database"] = database_ready
     container.readiness["chain"] = container.chain.check
     container.readiness["blobs"] = container.blobs.ping
+    if container.dicom.has_orthancs:
+        container.readiness["dicom"] = container.dicom.check
     return container

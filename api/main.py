@@ -17,6 +17,8 @@ from api.errors import install_problem_handlers
 from api.health.router import router as health_router
 from api.identity import service as identity_service
 from api.identity.router import router as identity_router
+from api.imaging.router import UPLOAD_PATH_PATTERN
+from api.imaging.router import router as imaging_router
 from api.logging_setup import configure_logging
 from api.middleware import AccessLog, BodySizeLimit
 from api.notifications.router import router as notifications_router
@@ -36,6 +38,7 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (audit_router, API_PREFIX),
     (notifications_router, API_PREFIX),
     (records_router, API_PREFIX),
+    (imaging_router, API_PREFIX),
 ]
 
 
@@ -73,7 +76,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         document_problem_responses(router)
         app.include_router(router, prefix=prefix)
     app.add_middleware(AccessLog)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
+                       # Study uploads: the study limit plus room for multipart framing.
+                       path_limits={UPLOAD_PATH_PATTERN: settings.max_study_bytes + 65_536})
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
 
     return app

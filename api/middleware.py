@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from starlette.exceptions import HTTPException
@@ -16,16 +17,23 @@ log = logging.getLogger("ohms.access")
 class BodySizeLimit:
     """Refuse request bodies over `max_bytes` with 413, counting streamed bytes too."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 path_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Routes that take larger bodies (regex of the path -> their limit).
+        self.path_limits = [(re.compile(p), n) for p, n in (path_limits or {}).items()]
+
+    def _limit(self, path: str) -> int:
+        return next((n for p, n in self.path_limits if p.match(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope.get("path", ""))
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             await problem_response(413, detail="the request body is too large",
                                    type_slug="payload-too-large")(scope, receive, send)
             return
@@ -36,7 +44,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise _TooLarge()
             return message
 

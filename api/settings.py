@@ -80,6 +80,19 @@ class Settings(BaseSettings):
         default=524_288, gt=0, description="Largest FHIR resource accepted as one record (bytes)"
     )
 
+    # Imaging: each institution's DICOM store (see api.composition.DicomStores).
+    orthanc_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object mapping an organisation id to its Orthanc, with basic-auth "
+                    "credentials in the URL: {\"<org uuid>\": \"http://user:pass@host:8042\"}. "
+                    "Organisations not listed keep DICOM files in data_dir/dicom/<org id>",
+    )
+    orthanc_timeout_seconds: float = Field(default=30.0, gt=0)
+    max_study_bytes: int = Field(
+        default=2 * 1024**3, gt=0,
+        description="Largest DICOM study upload (request body, files or ZIP) in bytes",
+    )
+
     max_request_bytes: int = 1_048_576
     log_level: str = "INFO"
 

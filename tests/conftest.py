@@ -102,3 +102,13 @@ def databases(
     with ExitStack() as stack:
         yield DatabaseFactory(kind=request.param, tmp=tmp_path_factory.mktemp(request.param),
                               server=server, stack=stack, chain_node=node, ipfs_api=ipfs)
+
+
+@pytest.fixture(scope="session")
+def orthanc_processes() -> Iterator[list[object]]:
+    """Two Orthanc servers (institutions A and B) this session starts and may stop and
+    restart (fault tests); requested by the imaging tests on the real backend only."""
+    from scripts.services.orthanc import orthanc_server
+
+    with ExitStack() as stack:
+        yield [stack.enter_context(orthanc_server()) for _ in range(2)]

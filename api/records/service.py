@@ -260,7 +260,7 @@ def _grantee_keys(session: Session, consent: Consent) -> UmbralKeys | None:
     return keys_of_user(session, consent.grantee_user_id)
 
 
-def _reencrypt_for_grantee(session: Session, container: Container, record: Record,
+def _reencrypt_for_grantee(session: Session, container: Container, record: Any,
                            consent: Consent) -> list[str] | None:
     """Capsule fragments for the grantee, or None when the grant's kfrags cannot serve this
     record (none sent, destroyed, or issued for another patient key or grantee key)."""
@@ -401,3 +401,11 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- for contexts built on the exchange (imaging) -------------------------------------
+
+log_access = _log
+authorise_write = _authorise_write
+patient_public_key = _patient_public_key
+reencrypt_for_grantee = _reencrypt_for_grantee

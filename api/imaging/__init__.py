@@ -1,0 +1,1 @@
+"""Imaging: DICOM studies in each institution's PACS, shared as encrypted archives."""

@@ -1,0 +1,274 @@
+"""Imaging end to end: a radiology centre uploads a CT study (into its PACS, filed as the
+patient's ImagingStudy record with an encrypted archive); the patient grants a hospital on
+the keystore tier; the hospital pulls the study into its own PACS byte for byte; others are
+refused, and so is the hospital after revocation. Bad input leaves nothing stored; a pull
+into a stopped PACS is 503 and works once it is back."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from api.imaging.models import ImagingStudy
+from api.imaging.service import open_and_import
+from api.records.models import Record
+from tests.api.consent.conftest import WalletPatient, run_workers
+from tests.api.imaging.conftest import MAX_STUDY_BYTES, Imaging, upload
+from tests.api.records.conftest import (
+    PROBLEM,
+    Institution,
+    grant_with_kfrags,
+    keyed_patient,
+    revoke,
+    submit_grant,
+    treatment_grant,
+    write,
+)
+from tests.pacs_bridge.conftest import ct_instance, ct_study
+
+
+def counts(imaging: Imaging) -> tuple[int, int]:
+    with imaging.ohms.db() as s:
+        return (int(s.scalar(select(func.count()).select_from(Record)) or 0),
+                int(s.scalar(select(func.count()).select_from(ImagingStudy)) or 0))
+
+
+def grant_custodial(imaging: Imaging, patient: WalletPatient, keys: Any, to: Institution,
+                    purpose_scope: str = "category:imaging") -> dict[str, Any]:
+    r = submit_grant(imaging.ohms, patient, to.org_id, scope=purpose_scope,
+                     kfrags=keys.grant_kfrags(imaging.umbral_keys[to.org_id]),
+                     verifying_key=keys.key_document()["verifying_key"])
+    assert r.status_code == 201, r.text
+    run_workers(imaging.ohms)
+    body: dict[str, Any] = r.json()
+    return body
+
+
+@pytest.fixture
+def centre(imaging: Imaging) -> Institution:
+    return imaging.site("radiology", "radiologist", orthanc=0)
+
+
+def test_upload_pull_byte_identical_refusals_and_revocation(imaging: Imaging,
+                                                            centre: Institution) -> None:
+    ohms = imaging.ohms
+    hospital = imaging.site("hospital", "physician", orthanc=1, custodial=True)
+    outsider = imaging.site("hospital", "physician", custodial=True)
+    patient, keys = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    originals = ct_study(uhid, 5, series=2)
+
+    r = upload(ohms, centre.staff["radiologist"], uhid,
+               [(f"i{n}.dcm", d) for n, d in enumerate(originals)])
+    assert r.status_code == 201, r.text
+    up = r.json()
+    assert up["instance_count"] == 5 and up["series_count"] == 2
+    assert len(up["manifest_digest"]) == 64
+
+    # The ImagingStudy record: the patient opens it and finds the study UID and digest.
+    own = ohms.client.get(f"/api/v1/records/{up['record_id']}", headers=patient.user.headers)
+    resource = json.loads(keys.open_record(own.json()))
+    assert resource["resourceType"] == "ImagingStudy" and resource["numberOfInstances"] == 5
+    assert resource["identifier"][0]["value"] == f"urn:oid:{up['study_instance_uid']}"
+    assert resource["extension"][0]["valueString"] == up["manifest_digest"]
+    # The patient can open the archive with their own key.
+    mine = ohms.client.get(f"/api/v1/imaging/studies/{up['id']}/archive",
+                           headers=patient.user.headers)
+    assert mine.status_code == 200, mine.text
+    with zipfile.ZipFile(io.BytesIO(keys.open_record(mine.json()))) as z:
+        assert sorted(z.read(n) for n in z.namelist()) == sorted(originals)
+
+    # The radiologist's report: a DiagnosticReport (section RAD) through the records
+    # endpoint, referencing the ImagingStudy record.
+    report = write(ohms, centre.staff["radiologist"], uhid, {
+        "resourceType": "DiagnosticReport", "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074",
+                                  "code": "RAD"}]}],
+        "code": {"text": "CT chest"}, "subject": {"reference": f"Patient/{uhid}"},
+        "imagingStudy": [{"reference": f"ImagingStudy/{up['record_id']}"}],
+        "conclusion": "No acute findings"})
+    assert report["category"] == "imaging"
+
+    # The centre's staff see previews from their PACS.
+    sop = json.loads(_manifest(imaging, up["id"]))["instances"][0]["sop_instance_uid"]
+    png = ohms.client.get(f"/api/v1/imaging/studies/{up['id']}/instances/{sop}/preview.png",
+                          headers=centre.staff["radiologist"].headers)
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+
+    pull = f"/api/v1/imaging/studies/{up['id']}/pull"
+    physician = hospital.staff["physician"]
+    denied = ohms.client.post(pull, headers=physician.headers)
+    assert denied.status_code == 403 and denied.headers["content-type"] == PROBLEM
+    consent = grant_custodial(imaging, patient, keys, hospital)
+
+    pulled = ohms.client.post(pull, headers=physician.headers)
+    assert pulled.status_code == 200, pulled.text
+    assert len(pulled.json()["instances"]) == 5
+    received = imaging.store_of(hospital)
+    by_sop = {d: d for d in originals}
+    for item in pulled.json()["instances"]:
+        assert received.get_instance(item["sop_instance_uid"]) in by_sop
+    assert sorted(received.get_instance(i["sop_instance_uid"])
+                  for i in pulled.json()["instances"]) == sorted(originals)
+    # A grantee previews from its own PACS after the pull.
+    own_png = ohms.client.get(
+        f"/api/v1/imaging/studies/{up['id']}/instances/{sop}/preview.png",
+        headers=physician.headers)
+    assert own_png.status_code == 200 and own_png.content.startswith(b"\x89PNG")
+
+    # A third institution without a grant is refused, and nothing lands in its store.
+    third = ohms.client.post(pull, headers=outsider.staff["physician"].headers)
+    assert third.status_code == 403
+    assert not imaging.store_of(outsider).list_studies(uhid)
+    assert ohms.client.get(f"/api/v1/imaging/studies/{up['id']}/deidentified.zip",
+                           headers=physician.headers).status_code == 403
+
+    revoke(ohms, patient, consent["id"])
+    again = ohms.client.post(pull, headers=physician.headers)
+    assert again.status_code == 403
+
+
+def _manifest(imaging: Imaging, study_id: str) -> str:
+    with imaging.ohms.db() as s:
+        study = s.get(ImagingStudy, uuid.UUID(study_id))
+        assert study is not None
+        return study.manifest
+
+
+def test_grantee_holding_its_keys_imports_on_its_side(imaging: Imaging,
+                                                      centre: Institution) -> None:
+    ohms = imaging.ohms
+    patient, keys = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    originals = ct_study(uhid, 3, series=1)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        for n, data in enumerate(originals):
+            z.writestr(f"study/{n}.dcm", data)
+    r = upload(ohms, centre.staff["radiologist"], uhid, [("study.zip", archive.getvalue())])
+    assert r.status_code == 201, r.text
+    clinic = imaging.site("hospital", "physician")
+    grant_with_kfrags(ohms, patient, keys, clinic, scope="category:imaging")
+    physician = clinic.staff["physician"]
+    # The service cannot import for it (its keys are on its side): 409, then the archive.
+    assert ohms.client.post(f"/api/v1/imaging/studies/{r.json()['id']}/pull",
+                            headers=physician.headers).status_code == 409
+    sealed = ohms.client.get(f"/api/v1/imaging/studies/{r.json()['id']}/archive",
+                             headers=physician.headers)
+    assert sealed.status_code == 200 and sealed.json()["cfrags"], sealed.text
+    from pacs_bridge import LocalFolderDicomStore
+    own_store = LocalFolderDicomStore(ohms.container.settings.data_dir / f"client-{uuid.uuid4()}")
+    imported = open_and_import(clinic.keys, sealed.json(), own_store)
+    assert sorted(own_store.get_instance(i.sop_instance_uid) for i in imported) == \
+        sorted(originals)
+
+
+def test_research_grantee_gets_deidentified_export(imaging: Imaging,
+                                                   centre: Institution) -> None:
+    ohms = imaging.ohms
+    patient, _keys = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    r = upload(ohms, centre.staff["radiologist"], uhid,
+               [("a.dcm", d) for d in ct_study(uhid, 2, series=1)])
+    assert r.status_code == 201, r.text
+    lab = imaging.site("lab", "lab_technician")
+    url = f"/api/v1/imaging/studies/{r.json()['id']}/deidentified.zip"
+    assert ohms.client.get(url, headers=lab.staff["lab_technician"].headers).status_code == 403
+    from tests.api.consent.conftest import sign
+    from tests.api.consent.conftest import typed_data as grant_typed_data
+    data = grant_typed_data(ohms, patient, lab.org_id, scope="category:imaging",
+                            purpose="research")
+    g = ohms.client.post("/api/v1/consents", headers=patient.user.headers,
+                         json={"typed_data": data, "signature": sign(patient.wallet, data)})
+    assert g.status_code == 201, g.text
+    run_workers(ohms)
+    got = ohms.client.get(url, headers=lab.staff["lab_technician"].headers)
+    assert got.status_code == 200, got.text
+    with zipfile.ZipFile(io.BytesIO(got.content)) as z:
+        members = [z.read(n) for n in z.namelist()]
+    assert len(members) == 2 and all(uhid.encode() not in m for m in members)
+    assert all(b"Doe^Jane" not in m for m in members)
+
+
+@pytest.mark.parametrize("case", ["not_dicom", "truncated", "wrong_patient", "oversize"])
+def test_bad_input_is_refused_and_nothing_stored(imaging: Imaging, centre: Institution,
+                                                 case: str) -> None:
+    ohms = imaging.ohms
+    patient, _ = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    good = ct_study(uhid, 2, series=1)
+    bad = {
+        "not_dicom": b"%PDF-1.4 not an image" * 10,
+        "truncated": good[1][: len(good[1]) // 2],
+        "wrong_patient": ct_instance("SOMEONE-ELSE"),
+        "oversize": ct_instance(uhid, rows=400, columns=400),
+    }[case]
+    before = counts(imaging)
+    r = upload(ohms, centre.staff["radiologist"], uhid, [("a.dcm", good[0]), ("b.dcm", bad)])
+    assert r.status_code in ((413,) if case == "oversize" else (422,)), r.text
+    assert r.headers["content-type"] == PROBLEM
+    assert counts(imaging) == before
+    store = imaging.store_of(centre)
+    assert not store.list_studies(uhid)
+    assert len(bad) > MAX_STUDY_BYTES or case != "oversize"
+
+
+def test_upload_needs_a_grant_and_an_imaging_role(imaging: Imaging,
+                                                  centre: Institution) -> None:
+    ohms = imaging.ohms
+    patient, _ = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    files = [("a.dcm", d) for d in ct_study(uhid, 1, series=1)]
+    assert upload(ohms, centre.staff["radiologist"], uhid, files).status_code == 403
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    pharmacy = imaging.site("pharmacy", "pharmacist")
+    assert upload(ohms, pharmacy.staff["pharmacist"], uhid, files).status_code == 403
+    assert upload(ohms, centre.staff["radiologist"], uhid, files).status_code == 201
+
+
+@pytest.fixture
+def stoppable(imaging: Imaging) -> Iterator[None]:
+    yield
+    if imaging.orthancs is not None:
+        imaging.orthancs[1].start()
+
+
+# A store that goes down needs a server to stop: the receiving Orthanc (real backend).
+@pytest.mark.parametrize("databases", ["real"], indirect=True)
+def test_pull_into_a_stopped_store_is_503_and_works_later(
+        imaging: Imaging, centre: Institution, stoppable: None) -> None:
+    ohms = imaging.ohms
+    hospital = imaging.site("hospital", "physician", orthanc=1, custodial=True)
+    patient, keys = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    originals = ct_study(uhid, 4, series=1)
+    r = upload(ohms, centre.staff["radiologist"], uhid, [("a.dcm", d) for d in originals])
+    assert r.status_code == 201, r.text
+    grant_custodial(imaging, patient, keys, hospital)
+    pull = f"/api/v1/imaging/studies/{r.json()['id']}/pull"
+    physician = hospital.staff["physician"]
+    received = imaging.store_of(hospital)
+
+    assert imaging.orthancs is not None
+    imaging.orthancs[1].stop()
+    down = ohms.client.post(pull, headers=physician.headers)
+    assert down.status_code == 503 and down.headers["content-type"] == PROBLEM, down.text
+
+    imaging.orthancs[1].start()
+    assert not received.list_studies(uhid)  # nothing half-imported was left
+    back = ohms.client.post(pull, headers=physician.headers)
+    assert back.status_code == 200, back.text
+    assert sorted(received.get_instance(i["sop_instance_uid"])
+                  for i in back.json()["instances"]) == sorted(originals)
