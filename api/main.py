@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
+from starlette.formparsers import MultiPartParser
 
 from api.audit.router import router as audit_router
 from api.background import attach_background
@@ -17,7 +18,7 @@ from api.errors import install_problem_handlers
 from api.health.router import router as health_router
 from api.identity import service as identity_service
 from api.identity.router import router as identity_router
-from api.imaging.router import UPLOAD_PATH_PATTERN
+from api.imaging.router import UPLOAD_PATH_PATTERN, UPLOAD_SPOOL_MEMORY_BYTES
 from api.imaging.router import router as imaging_router
 from api.logging_setup import configure_logging
 from api.middleware import AccessLog, BodySizeLimit
@@ -75,6 +76,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for router, prefix in ROUTERS:
         document_problem_responses(router)
         app.include_router(router, prefix=prefix)
+    # Uploaded files stay in memory up to this size, then go to disk (Starlette's default is
+    # 1 MiB per file, so a study of many sub-MiB instances was held whole in memory).
+    MultiPartParser.spool_max_size = UPLOAD_SPOOL_MEMORY_BYTES
     app.add_middleware(AccessLog)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                        # Study uploads: the study limit plus room for multipart framing.

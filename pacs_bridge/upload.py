@@ -21,7 +21,7 @@ import stat
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
 from typing import IO, BinaryIO, Literal
 
@@ -289,7 +289,7 @@ def upload_files(
         limits=limits,
         manifest=None,
         on_progress=on_progress,
-        instances_total=None,
+        instances_total=len(files) if isinstance(files, Sized) else None,
         bytes_total=None,
     )
     spool = _FileSpool()

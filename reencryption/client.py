@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from reencryption.keys import (
     kfrag_to_base64,
     public_key_from_hex,
 )
+from reencryption.streaming import decrypt_stream
 from storage.cid import compute_cid
 
 KEY_FILE_FORMAT = "ohms-party-keys/1"
@@ -172,6 +173,19 @@ class KeyHolder:
                     for cfrag in sealed.cfrags]
         return decrypt_reencrypted(self._keys.encrypting_secret, sealed.delegating_key,
                                    sealed.capsule, verified, sealed.ciphertext)
+
+    def open_stream(self, envelope: Mapping[str, Any],
+                    pieces: Iterable[bytes]) -> Iterator[bytes]:
+        """The plaintext of a streamed payload (a study archive), segment by segment.
+
+        `envelope` carries the payload's data key sealed like a record (`key_ciphertext`,
+        `capsule`, `delegating_key`, and `cfrags` + `verifying_key` for a grantee); `pieces`
+        is the encrypted stream. Raises `StreamCorrupted` when the stream does not
+        authenticate: discard whatever was produced before the error.
+        """
+        data_key = self.open_record({**envelope, "ciphertext": envelope.get("key_ciphertext"),
+                                     "cid": None})
+        return decrypt_stream(data_key, pieces)
 
     def save(self, path: str | os.PathLike[str], passphrase: str) -> None:
         """Write the keys to `path` (mode 0600), sealed under a key derived from `passphrase`

@@ -4,45 +4,56 @@ de-identified research export."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, UploadFile, status
+from fastapi import APIRouter, Depends, File, Query, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 
-from api.deps import ContainerDep, Principal, SystemDB, require
-from api.errors import problem_responses
-from api.imaging import service
+from api.deps import ContainerDep, Principal, SystemDB, TenantDB, require
+from api.errors import NotFound, problem_responses
+from api.imaging import progress, service
 from api.imaging.schemas import (
+    ArchiveEnvelope,
     ImportedInstance,
-    SealedArchiveOut,
     StudyPulled,
     StudyUploaded,
+    UploadOut,
 )
 from api.records.service import patient_by_uhid
 
 router = APIRouter(tags=["imaging"])
 # Upload bodies may be as large as OHMS_MAX_STUDY_BYTES (see api.main's body limits).
 UPLOAD_PATH_PATTERN = r"^/api/v1/patients/[^/]+/imaging/studies$"
+# Each uploaded file is kept in memory up to this size, then spooled to disk.
+UPLOAD_SPOOL_MEMORY_BYTES = 64 * 1024
+# Files per upload request (each spooled file holds a descriptor); larger studies come
+# as one ZIP, which is read member by member.
+MAX_FILES_PER_REQUEST = 1000
 
 
 @router.post("/patients/{uhid}/imaging/studies", status_code=status.HTTP_201_CREATED,
+             form_limits={"max_files": MAX_FILES_PER_REQUEST},
              responses=problem_responses(401, 403, 404, 409, 413, 422, 503))
 def upload_study(
     uhid: str, files: Annotated[list[UploadFile], File(description=(
-        "DICOM Part 10 files of one study, or one ZIP of them. Every instance's PatientID "
-        "must be the patient's UHID."))],
+        "DICOM Part 10 files of one study (at most 1000 per request), or one ZIP of them "
+        "(any number). Every instance's PatientID must be the patient's UHID."))],
     principal: Annotated[Principal, Depends(require("record:write"))], db: SystemDB,
     container: ContainerDep,
+    upload_id: Annotated[uuid.UUID | None, Query(description=(
+        "Your id for this upload (a new UUID each time): follow its progress at "
+        "GET /imaging/uploads/{upload_id} while this request runs"))] = None,
 ) -> StudyUploaded:
     """Upload a study into your institution's DICOM store and file it as the patient's
     ImagingStudy record (its archive encrypted to the patient). By a radiologist or lab
     staff of a radiology centre or hospital holding the patient's treatment grant for
-    imaging. Refused input leaves nothing stored."""
+    imaging. Refused input leaves nothing stored (the refusal is kept on the upload)."""
     patient = patient_by_uhid(db, uhid)
     uploaded = service.upload_study(db, container, uploader=principal, patient=patient,
-                                    files=[(f.filename or "", f.file) for f in files])
+                                    files=[(f.filename or "", f.file) for f in files],
+                                    upload_id=upload_id)
     s = uploaded.study
-    return StudyUploaded(id=s.id, record_id=s.record_id,
+    return StudyUploaded(id=s.id, upload_id=uploaded.upload_id, record_id=s.record_id,
                          study_instance_uid=s.study_instance_uid,
                          instance_count=s.instance_count, series_count=s.series_count,
                          manifest_digest=s.manifest_digest, archive_cid=s.archive_cid)
@@ -66,15 +77,59 @@ def pull_study(
 
 
 @router.get("/imaging/studies/{study_id}/archive",
-            responses=problem_responses(401, 403, 404, 409, 502, 503))
-def sealed_archive(
+            responses=problem_responses(401, 403, 404, 409))
+def archive_envelope(
     study_id: uuid.UUID, principal: Annotated[Principal, Depends(require("record:read"))],
     db: SystemDB, container: ContainerDep,
-) -> SealedArchiveOut:
-    """The encrypted study archive with capsule fragments for your grant and the manifest:
-    decrypt and import on your side (api.imaging.service.open_and_import). Logged."""
-    return SealedArchiveOut(**service.sealed_archive(db, container, reader=principal,
-                                                     study_id=study_id))
+) -> ArchiveEnvelope:
+    """The keys to the encrypted study archive for your grant (or, for the patient, their
+    own), and the manifest: download `content_url`, decrypt and import on your side
+    (api.imaging.service.open_and_import). Logged as a pull."""
+    return ArchiveEnvelope(**service.archive_envelope(db, container, reader=principal,
+                                                      study_id=study_id))
+
+
+@router.get("/imaging/studies/{study_id}/archive/content",
+            response_class=StreamingResponse,
+            responses={**problem_responses(401, 403, 404, 409, 502, 503),
+                       200: {"content": {"application/octet-stream": {}},
+                             "description": "The encrypted archive (streamed)"}})
+def archive_content(
+    study_id: uuid.UUID, principal: Annotated[Principal, Depends(require("record:read"))],
+    db: SystemDB, container: ContainerDep,
+) -> StreamingResponse:
+    """The encrypted study archive as stored (its CID is in the envelope), streamed. Only
+    the envelope's key opens it; still consent-checked, and logged as a download."""
+    pieces = service.archive_content(db, container, reader=principal, study_id=study_id)
+    return StreamingResponse(pieces, media_type="application/octet-stream",
+                             headers={"Cache-Control": "no-store"})
+
+
+@router.get("/imaging/uploads/{upload_id}", responses=problem_responses(401, 403, 404))
+def upload_progress(
+    upload_id: uuid.UUID, principal: Annotated[Principal, Depends(require("record:write"))],
+    db: TenantDB,
+) -> UploadOut:
+    """Progress of one of your institution's uploads while it runs, then its outcome (the
+    study, or the refusal's status and reason)."""
+    row = None if principal.organization_id is None else \
+        progress.find(db, principal.organization_id, upload_id)
+    if row is None:
+        raise NotFound("no such upload in your organisation")
+    return UploadOut.model_validate(row, from_attributes=True)
+
+
+@router.get("/imaging/uploads", responses=problem_responses(401, 403))
+def recent_uploads(
+    principal: Annotated[Principal, Depends(require("record:write"))], db: TenantDB,
+    status: Annotated[Literal["processing", "completed", "failed"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[UploadOut]:
+    """Your institution's most recent uploads, newest first."""
+    if principal.organization_id is None:
+        return []
+    return [UploadOut.model_validate(row, from_attributes=True) for row in
+            progress.recent(db, principal.organization_id, status=status, limit=limit)]
 
 
 @router.get("/imaging/studies/{study_id}/instances/{sop_instance_uid}/preview.png",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel
 
 
 class StudyUploaded(BaseModel):
     id: uuid.UUID
+    upload_id: uuid.UUID
     record_id: uuid.UUID
     study_instance_uid: str
     instance_count: int
@@ -29,18 +32,42 @@ class StudyPulled(BaseModel):
     instances: list[ImportedInstance]
 
 
-class SealedArchiveOut(BaseModel):
-    """The encrypted study archive, decrypted on the caller's side like a record
-    (reencryption.client.KeyHolder.open_record), then imported with the manifest."""
+class ArchiveEnvelope(BaseModel):
+    """What opens the encrypted study archive on the caller's side: the archive's data key
+    sealed to the patient (`key_ciphertext` + `capsule`), capsule fragments for the caller's
+    key, the manifest to verify the import; the ciphertext itself streams from
+    `content_url`. With `reencryption.client.KeyHolder.open_stream` (or
+    `api.imaging.service.open_and_import`)."""
 
     id: str
     record_id: str
     cid: str
     study_instance_uid: str
     patient_uhid: str
-    ciphertext: str
+    format: Literal["ohms-stream-aes256gcm", "umbral"]
+    size: int
+    key_ciphertext: str | None = None
     capsule: str
     delegating_key: str
     cfrags: list[str] | None = None
     verifying_key: str | None = None
     manifest: str
+    content_url: str
+
+
+class UploadOut(BaseModel):
+    """An upload's progress or outcome. `phase` moves through validating, storing,
+    archiving, encrypting and filing; the counts are of the current phase."""
+
+    upload_id: uuid.UUID
+    status: Literal["processing", "completed", "failed"]
+    phase: str | None
+    instances_done: int
+    instances_total: int | None
+    bytes_done: int
+    bytes_total: int | None
+    study_id: uuid.UUID | None
+    error_status: int | None
+    error_detail: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -5,11 +5,14 @@ grantee's PACS; previews and a de-identified export.
 Conventions:
 - A study's instances carry the patient's UHID as PatientID (0010,0020); anything else is
   refused, so studies in every institution's PACS are filed under the UHID.
-- The archive (ZIP of the instances, bytes as uploaded) is encrypted to the patient with
-  Umbral like a record; the ImagingStudy FHIR resource names the study UID, the counts and
+- The archive (ZIP of the instances, bytes as uploaded) is encrypted as a stream of
+  AES-256-GCM segments under a fresh data key, and the data key is encrypted to the patient
+  with Umbral like a record (`reencryption.streaming`), so grantees get capsule fragments
+  exactly as for records. The ImagingStudy FHIR resource names the study UID, the counts and
   the manifest digest (SHA-256 of the per-instance SHA-256 list) so a receiver can verify.
-- Umbral encrypts a byte string, so the archive is in memory while it is encrypted (and
-  while a custodial pull decrypts it); uploads themselves are spooled to disk.
+- Nothing holds a study in memory: uploads are spooled to disk by the web framework, read
+  one instance at a time, the archive is written to a spooled temporary file, encrypted and
+  stored segment by segment, and decrypted the same way on a pull.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import base64
 import io
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
@@ -30,7 +33,8 @@ from api.consent.service import decide_access
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge, Unavailable
 from api.identity.models import User
-from api.imaging.models import ImagingStudy
+from api.imaging.models import ARCHIVE_STREAMED, ARCHIVE_WHOLE_UMBRAL, ImagingStudy
+from api.imaging.progress import UploadTracker
 from api.records import service as records
 from api.records.fhir import UHID_SYSTEM
 from api.records.keys import custodial_item
@@ -59,21 +63,23 @@ from reencryption import (
     DecryptionFailed,
     InvalidKeyMaterial,
     RecordIntegrityError,
-    encrypt_for,
 )
 from reencryption.client import KeyHolder
 from reencryption.keys import public_key_from_hex
+from reencryption.streaming import EncryptingReader, new_data_key, seal_data_key
 from storage import BlobIntegrityError, BlobNotFound, BlobStoreUnavailable, BlobTooLarge
 
 UPLOADER_ROLES = frozenset({Role.radiologist, Role.lab_technician})
 UPLOADER_KINDS = frozenset({OrganizationKind.radiology, OrganizationKind.hospital})
 SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
+ARCHIVE_FORMATS = {ARCHIVE_WHOLE_UMBRAL: "umbral", ARCHIVE_STREAMED: "ohms-stream-aes256gcm"}
 
 
 @dataclass(frozen=True)
 class UploadedStudy:
     study: ImagingStudy
     record: Any
+    upload_id: uuid.UUID
 
 
 def _limits(container: Container) -> UploadLimits:
@@ -128,70 +134,128 @@ def _imaging_study_resource(patient: User, manifest: StudyManifest,
     return resource
 
 
-def _archive(store: DicomStore, manifest: StudyManifest) -> bytes:
-    """The study as a ZIP of the instances just stored (exactly the manifest's)."""
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spool:
-        write_instances_zip(((f"{e.sop_instance_uid}.dcm",
-                              store.get_instance(e.sop_instance_uid))
-                             for e in manifest.entries), spool)  # type: ignore[arg-type]
-        spool.seek(0)
-        return spool.read()
+def _write_archive(store: DicomStore, manifest: StudyManifest, out: BinaryIO) -> None:
+    """The study as a ZIP of the instances just stored (exactly the manifest's), written to
+    `out` one instance at a time."""
+    write_instances_zip(((f"{e.sop_instance_uid}.dcm", store.get_instance(e.sop_instance_uid))
+                         for e in manifest.entries), out)
+
+
+class _Counting:
+    """A reader that reports how much was read (the encrypting phase's progress)."""
+
+    def __init__(self, source: BinaryIO, total: int, tracker: UploadTracker) -> None:
+        self._source, self._total, self._tracker, self.done = source, total, tracker, 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._source.read(size)
+        self.done += len(data)
+        if data:
+            self._tracker.bytes(self.done, self._total, force=self.done >= self._total)
+        return data
+
+
+def _size_of(fh: IO[bytes]) -> int | None:
+    try:
+        size = fh.seek(0, io.SEEK_END)
+        fh.seek(0)
+        return size
+    except (OSError, ValueError):
+        return None
 
 
 def upload_study(session: Session, container: Container, *, uploader: Principal,
-                 patient: User, files: list[tuple[str, IO[bytes]]]) -> UploadedStudy:
-    """Validate and store one study in the uploader's PACS, then file it; all or nothing."""
+                 patient: User, files: list[tuple[str, IO[bytes]]],
+                 upload_id: uuid.UUID | None = None) -> UploadedStudy:
+    """Validate and store one study in the uploader's PACS, then file it; all or nothing.
+    Progress is recorded under `upload_id` (one is chosen when none is given)."""
     org_id = _authorise_upload(session, container, uploader, patient)
     keys = records.patient_public_key(session, patient)
+    sizes = [_size_of(fh) for _, fh in files]
+    tracker = UploadTracker.start(
+        container.sessions, uploader.tenant, organization_id=org_id,
+        uploader_id=uploader.user_id, patient_id=patient.id, upload_id=upload_id,
+        bytes_total=None if None in sizes else sum(s or 0 for s in sizes))
     store = container.dicom.of(org_id)
+    added: list[StoredInstance] = []
+    try:
+        result = _validate_and_store(container, store, patient, files, tracker)
+        added = [s for s in result.instances if s.newly_stored]
+        if len(result.manifests) != 1:
+            raise Invalid(f"an upload holds one study; this one holds {len(result.manifests)}")
+        manifest = next(iter(result.manifests.values()))
+        study, record = _file_study(session, container, store, tracker, uploader=uploader,
+                            org_id=org_id, patient=patient, keys_hex=keys.umbral_public_key,
+                            manifest=manifest, result=result)
+        tracker.complete_in(session, study.id)
+    except BaseException as exc:
+        roll_back(store, added, exc)
+        session.rollback()
+        tracker.fail(exc)
+        raise
+    return UploadedStudy(study, record, tracker.upload_id)
+
+
+def _validate_and_store(container: Container, store: DicomStore, patient: User,
+                        files: list[tuple[str, IO[bytes]]],
+                        tracker: UploadTracker) -> UploadResult:
     is_zip = len(files) == 1 and (files[0][0].lower().endswith(".zip")
                                   or _looks_like_zip(files[0][1]))
     try:
         if is_zip:
-            result = upload_zip(store, files[0][1], expected_patient_id=patient.uhid,  # type: ignore[arg-type]
-                                limits=_limits(container))
-        else:
-            result = upload_files(store, [UploadedFile(name, fh) for name, fh in files],  # type: ignore[arg-type]
-                                  expected_patient_id=patient.uhid,
-                                  limits=_limits(container))
+            return upload_zip(store, files[0][1], expected_patient_id=patient.uhid,  # type: ignore[arg-type]
+                              limits=_limits(container), on_progress=tracker.on_progress)
+        return upload_files(store, [UploadedFile(name, fh) for name, fh in files],  # type: ignore[arg-type]
+                            expected_patient_id=patient.uhid, limits=_limits(container),
+                            on_progress=tracker.on_progress)
     except (DicomInvalid, DicomStoreUnavailable) as exc:
         raise _dicom_errors(exc) from None
-    added: list[StoredInstance] = [s for s in result.instances if s.newly_stored]
-    try:
-        if len(result.manifests) != 1:
-            raise Invalid(f"an upload holds one study; this one holds {len(result.manifests)}")
-        manifest = next(iter(result.manifests.values()))
+
+
+def _file_study(session: Session, container: Container, store: DicomStore,
+                tracker: UploadTracker, *, uploader: Principal, org_id: uuid.UUID,
+                patient: User, keys_hex: str, manifest: StudyManifest,
+                result: UploadResult) -> tuple[ImagingStudy, Any]:
+    """ZIP the stored study, encrypt it as a stream under a fresh data key sealed to the
+    patient, store the ciphertext blob, and file the ImagingStudy record and row."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spool:
+        tracker.phase("archiving", total=manifest.total_size)
         try:
-            archive = _archive(store, manifest)
+            _write_archive(store, manifest, spool)  # type: ignore[arg-type]
         except (DicomStoreUnavailable, DicomNotFound) as exc:
             raise _dicom_errors(exc) from None
-        encrypted = encrypt_for(public_key_from_hex(keys.umbral_public_key), archive)
-        del archive
+        archive_bytes = spool.tell()
+        spool.seek(0)
+        data_key = new_data_key()
+        sealed_key = seal_data_key(public_key_from_hex(keys_hex), data_key)
+        tracker.phase("encrypting", total=archive_bytes)
+        reader = EncryptingReader(_Counting(spool, archive_bytes, tracker), data_key)  # type: ignore[arg-type]
+        del data_key
         try:
-            cid = container.archives.put(encrypted.ciphertext)
+            cid = container.archives.put(reader)
         except BlobTooLarge:
-            raise PayloadTooLarge("the study archive is larger than the store accepts") from None
+            raise PayloadTooLarge("the study archive is larger than the store accepts") \
+                from None
         except BlobStoreUnavailable:
             raise Unavailable("the record store is unavailable; nothing was stored") from None
-        resource = _imaging_study_resource(patient, manifest, result)
-        record = records.seal_and_store(
-            session, container, author_id=uploader.user_id, author_org_id=org_id,
-            patient=patient, resource=resource, category="imaging")
-        study = ImagingStudy(
-            id=uuid.uuid4(), record_id=record.id, patient_id=patient.id,
-            uploader_id=uploader.user_id, uploader_org_id=org_id,
-            study_instance_uid=manifest.study_instance_uid,
-            instance_count=len(manifest.entries), series_count=resource["numberOfSeries"],
-            total_bytes=manifest.total_size, manifest=manifest.to_json(),
-            manifest_digest=manifest.digest, archive_cid=cid,
-            archive_capsule=bytes(encrypted.capsule), delegating_key=keys.umbral_public_key,
-            archive_size=len(encrypted.ciphertext))
-        session.add(study)
-        session.flush()
-    except BaseException as exc:
-        roll_back(store, added, exc)
-        raise
-    return UploadedStudy(study, record)
+    tracker.phase("filing")
+    resource = _imaging_study_resource(patient, manifest, result)
+    record = records.seal_and_store(
+        session, container, author_id=uploader.user_id, author_org_id=org_id,
+        patient=patient, resource=resource, category="imaging")
+    study = ImagingStudy(
+        id=uuid.uuid4(), record_id=record.id, patient_id=patient.id,
+        uploader_id=uploader.user_id, uploader_org_id=org_id,
+        study_instance_uid=manifest.study_instance_uid,
+        instance_count=len(manifest.entries), series_count=resource["numberOfSeries"],
+        total_bytes=manifest.total_size, manifest=manifest.to_json(),
+        manifest_digest=manifest.digest, archive_cid=cid,
+        archive_capsule=bytes(sealed_key.capsule), delegating_key=keys_hex,
+        archive_size=reader.ciphertext_bytes, archive_format=ARCHIVE_STREAMED,
+        archive_key_ciphertext=sealed_key.ciphertext)
+    session.add(study)
+    session.flush()
+    return study, record
 
 
 def _looks_like_zip(fh: IO[bytes]) -> bool:
@@ -216,12 +280,12 @@ def _patient_of(session: Session, study: ImagingStudy) -> User:
 # --- transfer -------------------------------------------------------------------------
 
 
-def sealed_archive(session: Session, container: Container, *, reader: Principal,
-                   study_id: uuid.UUID, purpose: str = "treatment") -> dict[str, Any]:
-    """The encrypted archive with capsule fragments for the grantee (consent-checked and
-    logged as a `pull` of the study's record), plus the manifest to verify the import."""
-    study = get_study(session, study_id)
-    patient = _patient_of(session, study)
+def _authorise_pull(session: Session, container: Container, *, reader: Principal,
+                    study: ImagingStudy, patient: User, purpose: str, action: str,
+                    ) -> tuple[Any, list[str] | None]:
+    """Consent check and access-log entry of a read of the study's archive: the consent
+    (None for the patient) and the capsule fragments for the reader's key ([] for the
+    patient)."""
     target = f"record:{study.record_id}"
     decision = decide_access(session, container, accessor=reader, patient=patient,
                              purpose=purpose, scopes=[target, "category:imaging"])
@@ -229,47 +293,102 @@ def sealed_archive(session: Session, container: Container, *, reader: Principal,
     if reader.user_id == patient.id:
         cfrags: list[str] | None = []
     elif not decision.granted or consent is None:
-        records.log_access(container, reader, patient, record=target, action="pull",
+        records.log_access(container, reader, patient, record=target, action=action,
                            purpose=purpose, granted=False, basis=decision.basis)
         raise Forbidden("no active grant of the patient covers this study for this purpose")
     else:
         cfrags = records.reencrypt_for_grantee(session, container, study, consent)
     if cfrags is None:
-        records.log_access(container, reader, patient, record=target, action="pull",
+        records.log_access(container, reader, patient, record=target, action=action,
                            purpose=purpose, granted=False, basis="no_kfrags",
                            grant_id=consent.grant_id if consent else None)
         raise Conflict("access is granted but the grant carries no key fragments for your "
                        "key; the patient must grant again with kfrags")
-    records.log_access(container, reader, patient, record=target, action="pull",
+    records.log_access(container, reader, patient, record=target, action=action,
                        purpose=purpose, granted=True,
                        basis="owner" if reader.user_id == patient.id else decision.basis,
                        grant_id=consent.grant_id if consent else None)
-    try:
-        ciphertext = container.archives.get(study.archive_cid)
-    except BlobStoreUnavailable:
-        raise Unavailable("the record store is unavailable; try again shortly") from None
-    except (BlobIntegrityError, BlobNotFound):
-        raise records.StoredRecordDamaged("the study archive is missing or damaged") from None
+    return consent, cfrags
+
+
+def archive_envelope(session: Session, container: Container, *, reader: Principal,
+                     study_id: uuid.UUID, purpose: str = "treatment") -> dict[str, Any]:
+    """What a reader needs to open the study archive on its side: the data key sealed to
+    the patient with capsule fragments for the grantee's key, the archive's CID and size,
+    and the manifest to verify the import. Consent-checked and logged as a `pull`."""
+    study = get_study(session, study_id)
+    patient = _patient_of(session, study)
+    consent, cfrags = _authorise_pull(session, container, reader=reader, study=study,
+                                      patient=patient, purpose=purpose, action="pull")
+    streamed = study.archive_format == ARCHIVE_STREAMED
     return {
         "id": str(study.id), "record_id": str(study.record_id), "cid": study.archive_cid,
-        "study_instance_uid": study.study_instance_uid,
-        "ciphertext": base64.b64encode(ciphertext).decode(),
+        "study_instance_uid": study.study_instance_uid, "patient_uhid": patient.uhid,
+        "format": ARCHIVE_FORMATS[study.archive_format], "size": study.archive_size,
+        "key_ciphertext": base64.b64encode(study.archive_key_ciphertext).decode()
+        if streamed and study.archive_key_ciphertext is not None else None,
         "capsule": base64.b64encode(study.archive_capsule).decode(),
         "delegating_key": study.delegating_key, "cfrags": cfrags or None,
         "verifying_key": consent.verifying_key if consent and cfrags else None,
-        "manifest": study.manifest, "patient_uhid": patient.uhid,
+        "manifest": study.manifest,
+        "content_url": f"/api/v1/imaging/studies/{study.id}/archive/content",
     }
 
 
-def open_and_import(holder: KeyHolder, sealed: dict[str, Any], store: DicomStore,
-                    *, limits: UploadLimits | None = None) -> list[StoredInstance]:
-    """Client side of a pull: decrypt the archive with one's own keys and import it into
-    one's own DICOM store, every instance checked against the recorded manifest (all or
-    nothing). Raises reencryption or pacs_bridge errors."""
-    plaintext = holder.open_record(sealed)
-    manifest = StudyManifest.from_json(sealed["manifest"])
-    result = import_study_archive(store, io.BytesIO(plaintext), manifest,
-                                  expected_patient_id=sealed["patient_uhid"], limits=limits)
+def archive_content(session: Session, container: Container, *, reader: Principal,
+                    study_id: uuid.UUID, purpose: str = "treatment") -> Iterator[bytes]:
+    """The encrypted archive, streamed from the blob store (ciphertext only: it opens with
+    the envelope's key). Consent-checked and logged as a `download`. The first piece is read
+    before returning, so a store that is down is a 503, not a broken response."""
+    study = get_study(session, study_id)
+    patient = _patient_of(session, study)
+    _authorise_pull(session, container, reader=reader, study=study, patient=patient,
+                    purpose=purpose, action="download")
+    pieces = _blob_pieces(container, study)
+    try:
+        first = next(pieces, b"")
+    except (BlobStoreUnavailable, BlobIntegrityError, BlobNotFound) as exc:
+        raise _blob_errors(exc) from None
+
+    def stream() -> Iterator[bytes]:
+        yield first
+        yield from pieces
+
+    return stream()
+
+
+def _blob_errors(exc: Exception) -> Exception:
+    if isinstance(exc, BlobStoreUnavailable):
+        return Unavailable("the record store is unavailable; try again shortly")
+    return records.StoredRecordDamaged("the study archive is missing or damaged")
+
+
+def _blob_pieces(container: Container, study: ImagingStudy) -> Iterator[bytes]:
+    try:
+        return container.archives.iter_chunks(study.archive_cid)
+    except (BlobStoreUnavailable, BlobIntegrityError, BlobNotFound) as exc:
+        raise _blob_errors(exc) from None
+
+
+def open_and_import(holder: KeyHolder, envelope: dict[str, Any], pieces: Iterable[bytes],
+                    store: DicomStore, *, limits: UploadLimits | None = None,
+                    ) -> list[StoredInstance]:
+    """Client side of a pull: open the archive's data key with one's own keys, decrypt the
+    encrypted archive (`pieces`, from `content_url`) segment by segment to a temporary
+    file, and import it into one's own DICOM store, every instance checked against the
+    recorded manifest (all or nothing). Raises reencryption or pacs_bridge errors."""
+    manifest = StudyManifest.from_json(envelope["manifest"])
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as archive:
+        if envelope.get("format") == ARCHIVE_FORMATS[ARCHIVE_WHOLE_UMBRAL]:
+            archive.write(holder.open_record({**envelope, "ciphertext": base64.b64encode(
+                b"".join(pieces)).decode()}))
+        else:
+            for piece in holder.open_stream(envelope, pieces):
+                archive.write(piece)
+        archive.seek(0)
+        result = import_study_archive(store, archive, manifest,  # type: ignore[arg-type]
+                                      expected_patient_id=envelope["patient_uhid"],
+                                      limits=limits)
     return list(result.instances)
 
 
@@ -283,11 +402,15 @@ def pull_study(session: Session, container: Container, *, reader: Principal,
     if item is None or not container.keystore.contains(item):
         raise Conflict("your keys are held on your side: GET /imaging/studies/{id}/archive, "
                        "decrypt and import there")
-    sealed = sealed_archive(session, container, reader=reader, study_id=study_id)
+    envelope = archive_envelope(session, container, reader=reader, study_id=study_id)
     holder = KeyHolder(container.keystore.load_party_keys(item))
     store = container.dicom.of(reader.organization_id)
+    study = get_study(session, study_id)
     try:
-        return open_and_import(holder, sealed, store, limits=_limits(container))
+        return open_and_import(holder, envelope, _blob_pieces(container, study), store,
+                               limits=_limits(container))
+    except (BlobStoreUnavailable, BlobIntegrityError, BlobNotFound) as exc:
+        raise _blob_errors(exc) from None
     except (RecordIntegrityError, CfragRejected, DecryptionFailed, InvalidKeyMaterial):
         raise records.StoredRecordDamaged("the study archive could not be opened with the "
                                           "capsule fragments of this grant") from None

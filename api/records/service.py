@@ -392,7 +392,7 @@ def list_records(session: Session, container: Container, *, reader: Principal, p
     if basis == "none":
         return []
     return [ListedRecord(record, author_uhid, patient.uhid)
-            for record, author_uhid in session.execute(query).tuples().all()]
+            for record, author_uhid in session.execute(query).all()]
 
 
 def _is_uuid(text: str) -> bool:

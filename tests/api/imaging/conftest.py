@@ -65,8 +65,9 @@ def imaging(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
 
 
 def upload(ohms: Ohms, author: Any, uhid: str, files: list[tuple[str, bytes]],
-           ) -> Any:
+           upload_id: str | None = None) -> Any:
     return ohms.client.post(
         f"/api/v1/patients/{uhid}/imaging/studies", headers=author.headers,
+        params={"upload_id": upload_id} if upload_id else None,
         files=[("files", (name, io.BytesIO(data), "application/dicom"))
                for name, data in files])

@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from api.imaging.models import ImagingStudy
 from api.imaging.service import open_and_import
 from api.records.models import Record
+from pacs_bridge import LocalFolderDicomStore
+from reencryption import ReencryptionError
+from storage import compute_cid
 from tests.api.consent.conftest import WalletPatient, run_workers
 from tests.api.imaging.conftest import MAX_STUDY_BYTES, Imaging, upload
 from tests.api.records.conftest import (
@@ -79,11 +86,20 @@ def test_upload_pull_byte_identical_refusals_and_revocation(imaging: Imaging,
     assert resource["resourceType"] == "ImagingStudy" and resource["numberOfInstances"] == 5
     assert resource["identifier"][0]["value"] == f"urn:oid:{up['study_instance_uid']}"
     assert resource["extension"][0]["valueString"] == up["manifest_digest"]
-    # The patient can open the archive with their own key.
+    # The patient can open the archive with their own key: the envelope, then the
+    # encrypted stream from its content URL.
     mine = ohms.client.get(f"/api/v1/imaging/studies/{up['id']}/archive",
                            headers=patient.user.headers)
     assert mine.status_code == 200, mine.text
-    with zipfile.ZipFile(io.BytesIO(keys.open_record(mine.json()))) as z:
+    envelope = mine.json()
+    assert envelope["format"] == "ohms-stream-aes256gcm" and envelope["cid"] == up["archive_cid"]
+    content = ohms.client.get(envelope["content_url"], headers=patient.user.headers)
+    assert content.status_code == 200
+    assert len(content.content) == envelope["size"]
+    assert compute_cid(content.content) == envelope["cid"]
+    assert all(o[-4096:] not in content.content for o in originals)  # encrypted
+    archive = b"".join(keys.open_stream(envelope, [content.content]))
+    with zipfile.ZipFile(io.BytesIO(archive)) as z:
         assert sorted(z.read(n) for n in z.namelist()) == sorted(originals)
 
     # The radiologist's report: a DiagnosticReport (section RAD) through the records
@@ -165,11 +181,25 @@ def test_grantee_holding_its_keys_imports_on_its_side(imaging: Imaging,
     sealed = ohms.client.get(f"/api/v1/imaging/studies/{r.json()['id']}/archive",
                              headers=physician.headers)
     assert sealed.status_code == 200 and sealed.json()["cfrags"], sealed.text
-    from pacs_bridge import LocalFolderDicomStore
     own_store = LocalFolderDicomStore(ohms.container.settings.data_dir / f"client-{uuid.uuid4()}")
-    imported = open_and_import(clinic.keys, sealed.json(), own_store)
+    with ohms.client.stream("GET", sealed.json()["content_url"],
+                            headers=physician.headers) as content:
+        assert content.status_code == 200
+        imported = open_and_import(clinic.keys, sealed.json(), content.iter_bytes(), own_store)
     assert sorted(own_store.get_instance(i.sop_instance_uid) for i in imported) == \
         sorted(originals)
+    # The same key material does not open it for another institution, and nothing lands.
+    other_store = LocalFolderDicomStore(ohms.container.settings.data_dir / f"x-{uuid.uuid4()}")
+    stranger = imaging.site("hospital", "physician")
+    content = ohms.client.get(sealed.json()["content_url"], headers=physician.headers)
+    with pytest.raises(ReencryptionError):
+        open_and_import(stranger.keys, sealed.json(), [content.content], other_store)
+    assert not other_store.list_studies(uhid)
+    # An institution without a grant gets neither the envelope nor the ciphertext.
+    for path in (f"/api/v1/imaging/studies/{r.json()['id']}/archive",
+                 sealed.json()["content_url"]):
+        denied = ohms.client.get(path, headers=stranger.staff["physician"].headers)
+        assert denied.status_code == 403 and denied.headers["content-type"] == PROBLEM
 
 
 def test_research_grantee_gets_deidentified_export(imaging: Imaging,
@@ -237,19 +267,46 @@ def test_upload_needs_a_grant_and_an_imaging_role(imaging: Imaging,
     assert upload(ohms, centre.staff["radiologist"], uhid, files).status_code == 201
 
 
+class StoreSwitch:
+    """Takes an institution's DICOM store down and brings it back: the Orthanc server stops
+    (real backend) or the folder goes away as an unmounted volume would (embedded)."""
+
+    def __init__(self, imaging: Imaging, inst: Institution, orthanc: int) -> None:
+        self.imaging, self.inst, self.orthanc = imaging, inst, orthanc
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.imaging.orthancs is not None:
+            self.imaging.orthancs[self.orthanc].stop()
+        else:
+            root = self.imaging.store_of(self.inst).root  # type: ignore[attr-defined]
+            root.rename(root.with_name(root.name + ".offline"))
+
+    def start(self) -> None:
+        if not self.stopped:
+            return
+        self.stopped = False
+        if self.imaging.orthancs is not None:
+            self.imaging.orthancs[self.orthanc].start()
+        else:
+            root = self.imaging.store_of(self.inst).root  # type: ignore[attr-defined]
+            root.with_name(root.name + ".offline").rename(root)
+
+
 @pytest.fixture
-def stoppable(imaging: Imaging) -> Iterator[None]:
-    yield
-    if imaging.orthancs is not None:
-        imaging.orthancs[1].start()
-
-
-# A store that goes down needs a server to stop: the receiving Orthanc (real backend).
-@pytest.mark.parametrize("databases", ["real"], indirect=True)
-def test_pull_into_a_stopped_store_is_503_and_works_later(
-        imaging: Imaging, centre: Institution, stoppable: None) -> None:
-    ohms = imaging.ohms
+def receiving(imaging: Imaging) -> Iterator[tuple[Institution, StoreSwitch]]:
     hospital = imaging.site("hospital", "physician", orthanc=1, custodial=True)
+    switch = StoreSwitch(imaging, hospital, 1)
+    yield hospital, switch
+    switch.start()
+
+
+def test_pull_into_a_stopped_store_is_503_and_works_later(
+        imaging: Imaging, centre: Institution,
+        receiving: tuple[Institution, StoreSwitch]) -> None:
+    ohms = imaging.ohms
+    hospital, switch = receiving
     patient, keys = keyed_patient(ohms)
     uhid = patient.user.uhid
     treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
@@ -259,16 +316,138 @@ def test_pull_into_a_stopped_store_is_503_and_works_later(
     grant_custodial(imaging, patient, keys, hospital)
     pull = f"/api/v1/imaging/studies/{r.json()['id']}/pull"
     physician = hospital.staff["physician"]
-    received = imaging.store_of(hospital)
 
-    assert imaging.orthancs is not None
-    imaging.orthancs[1].stop()
+    switch.stop()
     down = ohms.client.post(pull, headers=physician.headers)
     assert down.status_code == 503 and down.headers["content-type"] == PROBLEM, down.text
 
-    imaging.orthancs[1].start()
+    switch.start()
+    received = imaging.store_of(hospital)
     assert not received.list_studies(uhid)  # nothing half-imported was left
     back = ohms.client.post(pull, headers=physician.headers)
     assert back.status_code == 200, back.text
     assert sorted(received.get_instance(i["sop_instance_uid"])
                   for i in back.json()["instances"]) == sorted(originals)
+
+
+def test_upload_into_a_stopped_store_is_503_and_the_study_can_be_sent_again(
+        imaging: Imaging) -> None:
+    ohms = imaging.ohms
+    centre = imaging.site("radiology", "radiologist", orthanc=0)
+    switch = StoreSwitch(imaging, centre, 0)
+    patient, _ = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    files = [("a.dcm", d) for d in ct_study(uhid, 2, series=1)]
+    before = counts(imaging)
+    switch.stop()
+    try:
+        down = upload(ohms, centre.staff["radiologist"], uhid, files)
+        assert down.status_code == 503 and down.headers["content-type"] == PROBLEM, down.text
+        assert counts(imaging) == before
+    finally:
+        switch.start()
+    assert upload(ohms, centre.staff["radiologist"], uhid, files).status_code == 201
+
+
+@contextmanager
+def upload_held(imaging: Imaging, centre: Institution) -> Iterator[None]:
+    """Hold uploads of `centre` at a known point while the block runs, with real locks:
+    the folder store's index (embedded: the storing pass waits) or the records table
+    (PostgreSQL: filing waits)."""
+    if imaging.orthancs is None:
+        root = imaging.store_of(centre).root  # type: ignore[attr-defined]
+        lock = sqlite3.connect(root / "index.sqlite3", isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+    else:
+        with imaging.ohms.db() as s:
+            s.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
+            yield
+            s.rollback()
+
+
+def poll(ohms: Any, url: str, headers: dict[str, str], until: Any,
+         timeout: float = 30.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        r = ohms.client.get(url, headers=headers)
+        if r.status_code == 200 and until(r.json()):
+            body: dict[str, Any] = r.json()
+            return body
+        assert time.monotonic() < deadline, f"never reached: {r.status_code} {r.text}"
+        time.sleep(0.05)
+
+
+def test_upload_progress_is_visible_while_it_runs(imaging: Imaging,
+                                                  centre: Institution) -> None:
+    ohms = imaging.ohms
+    patient, _ = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    files = [(f"{n}.dcm", d) for n, d in enumerate(ct_study(uhid, 6, series=2))]
+    radiologist = centre.staff["radiologist"]
+    upload_id = str(uuid.uuid4())
+    url = f"/api/v1/imaging/uploads/{upload_id}"
+    assert ohms.client.get(url, headers=radiologist.headers).status_code == 404
+
+    # Held before storing the first instance (embedded) or before filing the record (real).
+    held_at = "validating" if imaging.orthancs is None else "filing"
+    with ThreadPoolExecutor(1) as pool:
+        with upload_held(imaging, centre):
+            sent = pool.submit(upload, ohms, radiologist, uhid, files, upload_id)
+            running = poll(ohms, url, radiologist.headers,
+                           lambda b: b["status"] == "processing" and b["phase"] == held_at)
+            assert running["instances_total"] == 6 and running["instances_done"] == 6
+            assert running["study_id"] is None and running["bytes_total"] > 0
+            assert not sent.done()
+        r = sent.result(timeout=60)
+    assert r.status_code == 201, r.text
+    assert r.json()["upload_id"] == upload_id
+    done = ohms.client.get(url, headers=radiologist.headers).json()
+    assert done["status"] == "completed" and done["phase"] is None
+    assert done["study_id"] == r.json()["id"] and done["error_status"] is None
+
+
+def test_upload_outcomes_are_kept_per_institution(imaging: Imaging,
+                                                  centre: Institution) -> None:
+    ohms = imaging.ohms
+    patient, _ = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    radiologist = centre.staff["radiologist"]
+    good = ct_study(uhid, 2, series=1)
+    refused_id, accepted_id = str(uuid.uuid4()), str(uuid.uuid4())
+    bad = upload(ohms, radiologist, uhid, [("a.dcm", good[0]), ("b.dcm", b"not dicom" * 50)],
+                 refused_id)
+    assert bad.status_code == 422
+    failed = ohms.client.get(f"/api/v1/imaging/uploads/{refused_id}",
+                             headers=radiologist.headers).json()
+    assert failed["status"] == "failed" and failed["error_status"] == 422
+    assert failed["error_detail"] == bad.json()["detail"] and failed["study_id"] is None
+    # An upload id is used once per institution.
+    again = upload(ohms, radiologist, uhid, [("a.dcm", d) for d in good], refused_id)
+    assert again.status_code == 409 and again.headers["content-type"] == PROBLEM
+    ok = upload(ohms, radiologist, uhid, [("a.dcm", d) for d in good], accepted_id)
+    assert ok.status_code == 201, ok.text
+
+    listed = ohms.client.get("/api/v1/imaging/uploads", headers=radiologist.headers).json()
+    by_id = {u["upload_id"]: u["status"] for u in listed}
+    assert by_id[refused_id] == "failed" and by_id[accepted_id] == "completed"
+    failed_only = ohms.client.get("/api/v1/imaging/uploads", params={"status": "failed"},
+                                  headers=radiologist.headers).json()
+    assert {u["status"] for u in failed_only} == {"failed"}
+    # Another institution's staff, and the patient, do not see them.
+    other = imaging.site("radiology", "radiologist")
+    for who in (other.staff["radiologist"], patient.user):
+        r = ohms.client.get(f"/api/v1/imaging/uploads/{accepted_id}", headers=who.headers)
+        assert r.status_code in (403, 404) and r.headers["content-type"] == PROBLEM
+        listing = ohms.client.get("/api/v1/imaging/uploads", headers=who.headers)
+        assert listing.status_code == 403 or accepted_id not in {
+            u["upload_id"] for u in listing.json()}
+    assert ohms.client.get(f"/api/v1/imaging/uploads/{accepted_id}",
+                           headers=other.staff["radiologist"].headers).status_code == 404
