@@ -4,7 +4,7 @@ from api.access.models import RolePermissionOverride
 from api.audit.models import AccessLogEntry, AuditBatch
 from api.consent.models import BreakGlassAccess, Consent, KeyCustody
 from api.identity.models import AuthSession, RefreshToken, SiweNonce, User, UserRole
-from api.imaging.models import ImagingStudy, ImagingUpload
+from api.imaging.models import ImagingReport, ImagingStudy, ImagingUpload
 from api.ledger.models import ChainCursor, ChainNonce, OutboxTransaction
 from api.notifications.models import Notification
 from api.records.models import Record, UmbralKeys
@@ -18,6 +18,7 @@ __all__ = [
     "ChainCursor",
     "ChainNonce",
     "Consent",
+    "ImagingReport",
     "ImagingStudy",
     "ImagingUpload",
     "KeyCustody",

@@ -48,12 +48,31 @@ class ImagingStudy(Base):
     archive_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
     archive_format: Mapped[int] = mapped_column(nullable=False, default=ARCHIVE_STREAMED)
     archive_key_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # JSON list of {series_instance_uid, modality, instances: [SOP Instance UIDs]} for
+    # viewers: UIDs and modalities only (descriptions stay in the encrypted record).
+    series_index: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
 
     @property
     def capsule(self) -> bytes:
         """The archive's capsule (what re-encryption for a grantee works on)."""
         return self.archive_capsule
+
+
+class ImagingReport(Base):
+    """A radiologist's DiagnosticReport record about a study (the record itself, encrypted,
+    references the study's ImagingStudy record)."""
+
+    __tablename__ = "imaging_reports"
+    __table_args__ = (Index("ix_imaging_reports_study", "study_id"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    study_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("imaging_studies.id"),
+                                                nullable=False)
+    record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("records.id"), nullable=False,
+                                                 unique=True)
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class UploadStatus(enum.StrEnum):

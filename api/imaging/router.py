@@ -15,10 +15,16 @@ from api.imaging import progress, service
 from api.imaging.schemas import (
     ArchiveEnvelope,
     ImportedInstance,
+    ReportLink,
+    SeriesOut,
+    StudyDetail,
     StudyPulled,
+    StudySummary,
     StudyUploaded,
     UploadOut,
 )
+from api.records.router import FhirResource, record_written
+from api.records.schemas import RecordWritten
 from api.records.service import patient_by_uhid
 
 router = APIRouter(tags=["imaging"])
@@ -138,11 +144,13 @@ def preview(
     study_id: uuid.UUID, sop_instance_uid: str,
     principal: Annotated[Principal, Depends(require("record:read"))], db: SystemDB,
     container: ContainerDep,
+    size: Annotated[int, Query(ge=32, le=1024, description=(
+        "The PNG fits a square of this many pixels: 64-128 for thumbnails"))] = 256,
 ) -> Response:
     """A PNG preview of an instance: for the patient and the uploader's staff from the
     uploader's store; for a treatment grantee from its own store after a pull. Logged."""
     png = service.preview(db, container, reader=principal, study_id=study_id,
-                          sop_instance_uid=sop_instance_uid)
+                          sop_instance_uid=sop_instance_uid, size=size)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -158,3 +166,53 @@ def deidentified(
     chunks = service.deidentified_export(db, container, reader=principal, study_id=study_id)
     return StreamingResponse(chunks, media_type="application/zip",
                              headers={"Cache-Control": "no-store"})
+
+
+def _summary(view: service.StudyView) -> dict[str, object]:
+    s = view.study
+    return {"id": s.id, "record_id": s.record_id, "patient_uhid": view.patient_uhid,
+            "study_instance_uid": s.study_instance_uid, "modalities": view.modalities,
+            "series_count": s.series_count, "instance_count": s.instance_count,
+            "total_bytes": s.total_bytes, "manifest_digest": s.manifest_digest,
+            "uploader_org_id": s.uploader_org_id, "created_at": s.created_at}
+
+
+@router.get("/patients/{uhid}/imaging/studies", responses=problem_responses(401, 403, 404, 503))
+def list_studies(
+    uhid: str, principal: Annotated[Principal, Depends(require("record:read"))],
+    db: SystemDB, container: ContainerDep,
+) -> list[StudySummary]:
+    """The patient's imaging studies you may see, newest first (the patient: all; a
+    treatment grantee of imaging: all; otherwise those a grant names or your institution
+    uploaded). Logged as a search."""
+    patient = patient_by_uhid(db, uhid)
+    return [StudySummary.model_validate(_summary(v)) for v in
+            service.list_studies(db, container, reader=principal, patient=patient)]
+
+
+@router.get("/imaging/studies/{study_id}", responses=problem_responses(401, 403, 404, 503))
+def study_details(
+    study_id: uuid.UUID, principal: Annotated[Principal, Depends(require("record:read"))],
+    db: SystemDB, container: ContainerDep,
+) -> StudyDetail:
+    """A study's series and instances and its radiology reports. Logged."""
+    view = service.study_details(db, container, reader=principal, study_id=study_id)
+    return StudyDetail.model_validate({
+        **_summary(view),
+        "series": [SeriesOut.model_validate(s) for s in view.series],
+        "reports": [ReportLink(record_id=r.record_id, author_uhid=uhid,
+                               created_at=r.created_at) for r, uhid in view.reports]})
+
+
+@router.post("/imaging/studies/{study_id}/reports", status_code=status.HTTP_201_CREATED,
+             responses=problem_responses(401, 403, 404, 409, 413, 422, 503))
+def add_report(
+    study_id: uuid.UUID, resource: FhirResource,
+    principal: Annotated[Principal, Depends(require("record:write"))], db: SystemDB,
+    container: ContainerDep,
+) -> RecordWritten:
+    """File your radiology report (a FHIR R4 DiagnosticReport) about this study as the
+    patient's record, encrypted to the patient and linked to the study. By a radiologist
+    whose institution holds the patient's treatment grant for imaging."""
+    return record_written(service.add_report(db, container, author=principal, study_id=study_id,
+                                       resource=resource))

@@ -71,3 +71,37 @@ class UploadOut(BaseModel):
     error_detail: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class SeriesOut(BaseModel):
+    series_instance_uid: str | None
+    modality: str | None
+    instances: list[str]
+
+
+class ReportLink(BaseModel):
+    record_id: uuid.UUID
+    author_uhid: str
+    created_at: datetime
+
+
+class StudySummary(BaseModel):
+    id: uuid.UUID
+    record_id: uuid.UUID
+    patient_uhid: str
+    study_instance_uid: str
+    modalities: list[str]
+    series_count: int
+    instance_count: int
+    total_bytes: int
+    manifest_digest: str
+    uploader_org_id: uuid.UUID
+    created_at: datetime
+
+
+class StudyDetail(StudySummary):
+    """A study for viewers: its series and instances (ask previews of these) and the
+    radiology reports filed about it (open them as records)."""
+
+    series: list[SeriesOut]
+    reports: list[ReportLink]

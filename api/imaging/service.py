@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from api.access.catalog import Role
@@ -33,7 +35,12 @@ from api.consent.service import decide_access
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge, Unavailable
 from api.identity.models import User
-from api.imaging.models import ARCHIVE_STREAMED, ARCHIVE_WHOLE_UMBRAL, ImagingStudy
+from api.imaging.models import (
+    ARCHIVE_STREAMED,
+    ARCHIVE_WHOLE_UMBRAL,
+    ImagingReport,
+    ImagingStudy,
+)
 from api.imaging.progress import UploadTracker
 from api.records import service as records
 from api.records.fhir import UHID_SYSTEM
@@ -132,6 +139,22 @@ def _imaging_study_resource(patient: User, manifest: StudyManifest,
         resource["description"] = first.study_description
     resource["subject"]["identifier"] = {"system": UHID_SYSTEM, "value": patient.uhid}
     return resource
+
+
+def _series_index(manifest: StudyManifest, result: UploadResult) -> str:
+    series: dict[str, dict[str, Any]] = {}
+    for stored in result.instances:
+        ident = stored.identity
+        if ident.study_instance_uid != manifest.study_instance_uid:
+            continue
+        entry = series.setdefault(ident.series_instance_uid, {
+            "series_instance_uid": ident.series_instance_uid, "modality": ident.modality,
+            "instances": []})
+        if ident.sop_instance_uid not in entry["instances"]:
+            entry["instances"].append(ident.sop_instance_uid)
+    for entry in series.values():
+        entry["instances"].sort()
+    return json.dumps([series[uid] for uid in sorted(series)])
 
 
 def _write_archive(store: DicomStore, manifest: StudyManifest, out: BinaryIO) -> None:
@@ -252,7 +275,8 @@ def _file_study(session: Session, container: Container, store: DicomStore,
         manifest_digest=manifest.digest, archive_cid=cid,
         archive_capsule=bytes(sealed_key.capsule), delegating_key=keys_hex,
         archive_size=reader.ciphertext_bytes, archive_format=ARCHIVE_STREAMED,
-        archive_key_ciphertext=sealed_key.ciphertext)
+        archive_key_ciphertext=sealed_key.ciphertext,
+        series_index=_series_index(manifest, result))
     session.add(study)
     session.flush()
     return study, record
@@ -425,33 +449,150 @@ def pull_study(session: Session, container: Container, *, reader: Principal,
 # --- viewing --------------------------------------------------------------------------
 
 
+def _authorise_read(session: Session, container: Container, *, reader: Principal,
+                    study: ImagingStudy, patient: User, action: str) -> str:
+    """May `reader` see the study (metadata, previews)? The patient, the uploader
+    institution's staff, or a treatment grantee (or break-glass) for the study or imaging.
+    Logged either way; returns the basis."""
+    target = f"record:{study.record_id}"
+    grant_id = None
+    if reader.user_id == patient.id:
+        basis = "owner"
+    elif reader.organization_id is not None and reader.organization_id == study.uploader_org_id:
+        basis = "author"
+    else:
+        decision = decide_access(session, container, accessor=reader, patient=patient,
+                                 purpose="treatment", scopes=[target, "category:imaging"])
+        if not decision.granted or reader.organization_id is None:
+            records.log_access(container, reader, patient, record=target, action=action,
+                               purpose="treatment", granted=False, basis=decision.basis)
+            raise Forbidden("no active grant of the patient covers this study")
+        basis = decision.basis
+        grant_id = decision.consent.grant_id if decision.consent else None
+    records.log_access(container, reader, patient, record=target, action=action,
+                       purpose="treatment", granted=True, basis=basis, grant_id=grant_id)
+    return basis
+
+
+@dataclass(frozen=True)
+class StudyView:
+    study: ImagingStudy
+    patient_uhid: str
+    series: list[dict[str, Any]]
+    reports: list[tuple[ImagingReport, str]]
+
+    @property
+    def modalities(self) -> list[str]:
+        return sorted({s["modality"] for s in self.series if s.get("modality")})
+
+
+def _view(session: Session, study: ImagingStudy, patient_uhid: str, *,
+          with_reports: bool) -> StudyView:
+    if study.series_index is not None:
+        series: list[dict[str, Any]] = json.loads(study.series_index)
+    else:  # studies filed before the index: one entry without series UIDs
+        manifest = StudyManifest.from_json(study.manifest)
+        series = [{"series_instance_uid": None, "modality": None,
+                   "instances": [e.sop_instance_uid for e in manifest.entries]}]
+    reports: list[tuple[ImagingReport, str]] = []
+    if with_reports:
+        reports = [(r, uhid) for r, uhid in session.execute(
+            select(ImagingReport, User.uhid).join(User, User.id == ImagingReport.author_id)
+            .where(ImagingReport.study_id == study.id)
+            .order_by(ImagingReport.created_at)).all()]
+    return StudyView(study, patient_uhid, series, reports)
+
+
+def study_details(session: Session, container: Container, *, reader: Principal,
+                  study_id: uuid.UUID) -> StudyView:
+    """A study's series and instances (what a viewer asks previews of) and its reports."""
+    study = get_study(session, study_id)
+    patient = _patient_of(session, study)
+    _authorise_read(session, container, reader=reader, study=study, patient=patient,
+                    action="read")
+    return _view(session, study, patient.uhid, with_reports=True)
+
+
+def list_studies(session: Session, container: Container, *, reader: Principal,
+                 patient: User) -> list[StudyView]:
+    """The patient's studies the caller may see, newest first: all for the patient and for
+    a treatment grantee of imaging; those a grant names one by one; those the caller's
+    institution uploaded. Logged as one search."""
+    query = select(ImagingStudy).where(ImagingStudy.patient_id == patient.id) \
+        .order_by(ImagingStudy.created_at.desc())
+    basis = "owner"
+    if reader.user_id != patient.id:
+        container.ensure_mirror_fresh()
+        scopes = records.readable_scopes(session, reader, patient, "treatment")
+        visible: list[ColumnElement[bool]] = []
+        if not {"category:imaging", "category:all"} & set(scopes):
+            record_ids = [uuid.UUID(s.removeprefix("record:")) for s in scopes
+                          if s.startswith("record:") and records.is_uuid(s.removeprefix("record:"))]
+            visible.append(ImagingStudy.record_id.in_(record_ids))
+            if reader.organization_id is not None:
+                visible.append(ImagingStudy.uploader_org_id == reader.organization_id)
+            query = query.where(or_(*visible))
+        basis = "grant" if scopes else "author"
+    studies = list(session.scalars(query))
+    allowed = basis != "author" or bool(studies)
+    records.log_access(container, reader, patient, record="search:imaging", action="search",
+                       purpose="treatment", granted=allowed,
+                       basis=basis if allowed else "none")
+    return [_view(session, s, patient.uhid, with_reports=False) for s in studies]
+
+
+REPORT_ROLES = frozenset({Role.radiologist})
+_RAD = {"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "RAD"}
+
+
+def add_report(session: Session, container: Container, *, author: Principal,
+               study_id: uuid.UUID, resource: object) -> Any:
+    """File a radiologist's DiagnosticReport about the study as the patient's record (the
+    subject, the RAD category and the ImagingStudy reference are filled in when missing)
+    and link it to the study."""
+    study = get_study(session, study_id)
+    patient = _patient_of(session, study)
+    if not author.roles & REPORT_ROLES:
+        raise Forbidden("imaging reports are written by radiologists")
+    if not isinstance(resource, dict) or resource.get("resourceType") != "DiagnosticReport":
+        raise Invalid("an imaging report is one FHIR R4 DiagnosticReport (a JSON object)")
+    report = dict(resource)
+    link = {"reference": f"ImagingStudy/{study.record_id}"}
+    named = report.get("imagingStudy") or []
+    if not isinstance(named, list) or any(
+            not isinstance(n, dict) or n.get("reference") != link["reference"] for n in named):
+        raise Invalid("imagingStudy may only reference this study "
+                      f"({link['reference']})")
+    report["imagingStudy"] = [link]
+    report.setdefault("subject", {"reference": f"Patient/{patient.uhid}"})
+    report.setdefault("category", [{"coding": [_RAD]}])
+    _valid, category = records.checked_resource(container, patient, report)
+    if category != "imaging":
+        raise Invalid("an imaging report's category is a radiology section (e.g. v2-0074 RAD)")
+    record = records.write_record(session, container, author=author, patient=patient,
+                                  resource=report)
+    session.add(ImagingReport(id=uuid.uuid4(), study_id=study.id, record_id=record.id,
+                              author_id=author.user_id))
+    session.flush()
+    return record
+
+
 def preview(session: Session, container: Container, *, reader: Principal,
-            study_id: uuid.UUID, sop_instance_uid: str) -> bytes:
-    """A PNG of one instance. The patient and the uploader institution's staff read it from
-    the uploader's PACS; a grantee (treatment) from its own PACS, after a pull."""
+            study_id: uuid.UUID, sop_instance_uid: str, size: int = 256) -> bytes:
+    """A PNG of one instance fitting a `size` square (thumbnails and previews). The patient
+    and the uploader institution's staff read it from the uploader's PACS; a grantee
+    (treatment) from its own PACS, after a pull."""
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
     manifest = StudyManifest.from_json(study.manifest)
     if manifest.entry(sop_instance_uid) is None:
         raise NotFound("no such instance in this study")
-    target = f"record:{study.record_id}"
-    if reader.user_id == patient.id or reader.organization_id == study.uploader_org_id:
-        basis, grant_id, org = ("owner" if reader.user_id == patient.id else "author",
-                                None, study.uploader_org_id)
-    else:
-        decision = decide_access(session, container, accessor=reader, patient=patient,
-                                 purpose="treatment", scopes=[target, "category:imaging"])
-        if not decision.granted or reader.organization_id is None:
-            records.log_access(container, reader, patient, record=target, action="preview",
-                               purpose="treatment", granted=False, basis=decision.basis)
-            raise Forbidden("no active grant of the patient covers this study")
-        basis = decision.basis
-        grant_id = decision.consent.grant_id if decision.consent else None
-        org = reader.organization_id
-    records.log_access(container, reader, patient, record=target, action="preview",
-                       purpose="treatment", granted=True, basis=basis, grant_id=grant_id)
+    basis = _authorise_read(session, container, reader=reader, study=study, patient=patient,
+                            action="preview")
+    org = study.uploader_org_id if basis in ("owner", "author") else reader.organization_id
+    assert org is not None
     try:
-        return container.dicom.of(org).render_preview(sop_instance_uid)
+        return container.dicom.of(org).render_preview(sop_instance_uid, max_size=size)
     except DicomNotFound:
         raise NotFound("the instance is not in your DICOM store; pull the study first") \
             from None

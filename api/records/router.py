@@ -43,7 +43,7 @@ def _keys_out(row: UmbralKeys) -> PublicKeysOut:
                          verifying_key=row.verifying_key)
 
 
-def _written(record: Record) -> RecordWritten:
+def record_written(record: Record) -> RecordWritten:
     return RecordWritten(id=record.id, cid=record.cid, category=record.category,
                          resource_type=record.resource_type, version=record.version,
                          previous_id=record.previous_id)
@@ -116,7 +116,7 @@ def write_record(
     ciphertext stored as a blob. By the patient, or a clinician whose organisation holds
     the patient's treatment grant for the record's category."""
     patient = service.patient_by_uhid(db, uhid)
-    return _written(service.write_record(db, container, author=principal, patient=patient,
+    return record_written(service.write_record(db, container, author=principal, patient=patient,
                                          resource=resource))
 
 
@@ -128,7 +128,7 @@ def update_record(
     container: ContainerDep,
 ) -> RecordWritten:
     """A new version of a record, linked to this one (which is kept as it was)."""
-    return _written(service.new_version(db, container, author=principal, record_id=record_id,
+    return record_written(service.new_version(db, container, author=principal, record_id=record_id,
                                         resource=resource))
 
 

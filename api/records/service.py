@@ -409,3 +409,5 @@ log_access = _log
 authorise_write = _authorise_write
 patient_public_key = _patient_public_key
 reencrypt_for_grantee = _reencrypt_for_grantee
+readable_scopes = _readable_scopes
+is_uuid = _is_uuid

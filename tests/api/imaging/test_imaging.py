@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from api.audit.models import AccessLogEntry
 from api.imaging.models import ImagingStudy
 from api.imaging.service import open_and_import
 from api.records.models import Record
@@ -36,7 +37,6 @@ from tests.api.records.conftest import (
     revoke,
     submit_grant,
     treatment_grant,
-    write,
 )
 from tests.pacs_bridge.conftest import ct_instance, ct_study
 
@@ -102,28 +102,58 @@ def test_upload_pull_byte_identical_refusals_and_revocation(imaging: Imaging,
     with zipfile.ZipFile(io.BytesIO(archive)) as z:
         assert sorted(z.read(n) for n in z.namelist()) == sorted(originals)
 
-    # The radiologist's report: a DiagnosticReport (section RAD) through the records
-    # endpoint, referencing the ImagingStudy record.
-    report = write(ohms, centre.staff["radiologist"], uhid, {
-        "resourceType": "DiagnosticReport", "status": "final",
-        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074",
-                                  "code": "RAD"}]}],
-        "code": {"text": "CT chest"}, "subject": {"reference": f"Patient/{uhid}"},
-        "imagingStudy": [{"reference": f"ImagingStudy/{up['record_id']}"}],
-        "conclusion": "No acute findings"})
-    assert report["category"] == "imaging"
+    # The radiologist's report: a DiagnosticReport filed about the study (subject, RAD
+    # section and the ImagingStudy reference filled in), then listed with the study.
+    report_body = {"resourceType": "DiagnosticReport", "status": "final",
+                   "code": {"text": "CT chest"}, "conclusion": "No acute findings"}
+    rep = ohms.client.post(f"/api/v1/imaging/studies/{up['id']}/reports",
+                           headers=centre.staff["radiologist"].headers, json=report_body)
+    assert rep.status_code == 201, rep.text
+    assert rep.json()["category"] == "imaging"
+    assert rep.json()["resource_type"] == "DiagnosticReport"
+    opened = json.loads(keys.open_record(ohms.client.get(
+        f"/api/v1/records/{rep.json()['id']}", headers=patient.user.headers).json()))
+    assert opened["imagingStudy"] == [{"reference": f"ImagingStudy/{up['record_id']}"}]
+    assert opened["subject"]["reference"] == f"Patient/{uhid}"
+    bad_link = ohms.client.post(
+        f"/api/v1/imaging/studies/{up['id']}/reports",
+        headers=centre.staff["radiologist"].headers,
+        json={**report_body, "imagingStudy": [{"reference": f"ImagingStudy/{uuid.uuid4()}"}]})
+    assert bad_link.status_code == 422 and bad_link.headers["content-type"] == PROBLEM
 
-    # The centre's staff see previews from their PACS.
-    sop = json.loads(_manifest(imaging, up["id"]))["instances"][0]["sop_instance_uid"]
+    # Viewers: the study's series and instances, and its report.
+    detail = ohms.client.get(f"/api/v1/imaging/studies/{up['id']}",
+                             headers=centre.staff["radiologist"].headers)
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["modalities"] == ["CT"] and len(detail.json()["series"]) == 2
+    assert sum(len(s["instances"]) for s in detail.json()["series"]) == 5
+    assert [r["record_id"] for r in detail.json()["reports"]] == [rep.json()["id"]]
+    listed = ohms.client.get(f"/api/v1/patients/{uhid}/imaging/studies",
+                             headers=patient.user.headers)
+    assert [s["id"] for s in listed.json()] == [up["id"]]
+
+    # The centre's staff see previews and thumbnails from their PACS.
+    sop = detail.json()["series"][0]["instances"][0]
     png = ohms.client.get(f"/api/v1/imaging/studies/{up['id']}/instances/{sop}/preview.png",
                           headers=centre.staff["radiologist"].headers)
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    thumb = ohms.client.get(f"/api/v1/imaging/studies/{up['id']}/instances/{sop}/preview.png",
+                            params={"size": 32}, headers=centre.staff["radiologist"].headers)
+    assert thumb.status_code == 200 and max(png_size(thumb.content)) <= 32
+    assert max(png_size(thumb.content)) < max(png_size(png.content))
 
     pull = f"/api/v1/imaging/studies/{up['id']}/pull"
     physician = hospital.staff["physician"]
     denied = ohms.client.post(pull, headers=physician.headers)
     assert denied.status_code == 403 and denied.headers["content-type"] == PROBLEM
+    hospital_view = ohms.client.get(f"/api/v1/patients/{uhid}/imaging/studies",
+                                    headers=physician.headers)
+    assert hospital_view.status_code == 200 and hospital_view.json() == []
+    assert ohms.client.get(f"/api/v1/imaging/studies/{up['id']}",
+                           headers=physician.headers).status_code == 403
     consent = grant_custodial(imaging, patient, keys, hospital)
+    assert [s["id"] for s in ohms.client.get(f"/api/v1/patients/{uhid}/imaging/studies",
+                                             headers=physician.headers).json()] == [up["id"]]
 
     pulled = ohms.client.post(pull, headers=physician.headers)
     assert pulled.status_code == 200, pulled.text
@@ -150,6 +180,26 @@ def test_upload_pull_byte_identical_refusals_and_revocation(imaging: Imaging,
     revoke(ohms, patient, consent["id"])
     again = ohms.client.post(pull, headers=physician.headers)
     assert again.status_code == 403
+
+    # Every pull, granted or refused, is an access-log entry of the study's record (the
+    # first one is the patient's own).
+    assert pulls(imaging, up["record_id"]) == [
+        ("None", "granted"), (hospital.org_id, "denied"), (hospital.org_id, "granted"),
+        (outsider.org_id, "denied"), (hospital.org_id, "denied")]
+
+
+def pulls(imaging: Imaging, record_id: str) -> list[tuple[str, str]]:
+    with imaging.ohms.db() as s:
+        rows = s.execute(select(AccessLogEntry.accessor_org_id, AccessLogEntry.outcome)
+                         .where(AccessLogEntry.record == f"record:{record_id}",
+                                AccessLogEntry.action == "pull")
+                         .order_by(AccessLogEntry.at)).all()
+    return [(str(org), outcome) for org, outcome in rows]
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png[12:16] == b"IHDR"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
 def _manifest(imaging: Imaging, study_id: str) -> str:
@@ -451,3 +501,45 @@ def test_upload_outcomes_are_kept_per_institution(imaging: Imaging,
             u["upload_id"] for u in listing.json()}
     assert ohms.client.get(f"/api/v1/imaging/uploads/{accepted_id}",
                            headers=other.staff["radiologist"].headers).status_code == 404
+
+
+def test_reports_and_study_views_are_authorised(imaging: Imaging,
+                                                centre: Institution) -> None:
+    ohms = imaging.ohms
+    patient, _ = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    r = upload(ohms, centre.staff["radiologist"], uhid,
+               [("a.dcm", d) for d in ct_study(uhid, 2, series=1)])
+    assert r.status_code == 201, r.text
+    study = f"/api/v1/imaging/studies/{r.json()['id']}"
+    report = {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": "CT"}}
+    other = imaging.site("radiology", "radiologist")
+    clinic = imaging.site("hospital", "physician")
+    treatment_grant(ohms, patient, clinic.org_id, scope="category:imaging")
+    # Only radiologists report; a radiologist without the patient's grant is refused.
+    assert ohms.client.post(f"{study}/reports", json=report,
+                            headers=clinic.staff["physician"].headers).status_code == 403
+    assert ohms.client.post(f"{study}/reports", json=report,
+                            headers=other.staff["radiologist"].headers).status_code == 403
+    # Not a DiagnosticReport, or a laboratory one: refused, nothing filed.
+    for body in ({"resourceType": "Observation", "status": "final", "code": {"text": "x"}},
+                 {**report, "category": [{"coding": [{
+                     "system": "http://terminology.hl7.org/CodeSystem/v2-0074",
+                     "code": "LAB"}]}]}):
+        refused = ohms.client.post(f"{study}/reports", json=body,
+                                   headers=centre.staff["radiologist"].headers)
+        assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
+    assert ohms.client.get(study, headers=patient.user.headers).json()["reports"] == []
+    # Views: the patient, the uploader's staff and a grantee see the study; a radiologist
+    # elsewhere neither sees it listed nor opens it.
+    for who in (patient.user, centre.staff["radiologist"], clinic.staff["physician"]):
+        assert ohms.client.get(study, headers=who.headers).status_code == 200
+        listed = ohms.client.get(f"/api/v1/patients/{uhid}/imaging/studies",
+                                 headers=who.headers)
+        assert [s["id"] for s in listed.json()] == [r.json()["id"]]
+    assert ohms.client.get(study, headers=other.staff["radiologist"].headers).status_code == 403
+    assert ohms.client.get(f"/api/v1/patients/{uhid}/imaging/studies",
+                           headers=other.staff["radiologist"].headers).json() == []
+    assert ohms.client.get(f"{study}/instances/1.2.3/preview.png",
+                           headers=patient.user.headers).status_code == 404

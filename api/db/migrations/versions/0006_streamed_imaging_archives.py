@@ -1,4 +1,4 @@
-"""streamed imaging archives and upload progress
+"""streamed imaging archives, upload progress, series index, report links
 
 Revision ID: 0006
 Revises: 0005
@@ -25,6 +25,27 @@ def upgrade() -> None:
                                       server_default="1"))
         batch_op.add_column(sa.Column("archive_key_ciphertext", sa.LargeBinary(),
                                       nullable=True))
+        batch_op.add_column(sa.Column("series_index", sa.Text(), nullable=True))
+    op.create_table(
+        "imaging_reports",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("study_id", sa.Uuid(), nullable=False),
+        sa.Column("record_id", sa.Uuid(), nullable=False),
+        sa.Column("author_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", api.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["study_id"], ["imaging_studies.id"],
+                                name=op.f("fk_imaging_reports_study_id_imaging_studies")),
+        sa.ForeignKeyConstraint(["record_id"], ["records.id"],
+                                name=op.f("fk_imaging_reports_record_id_records")),
+        sa.ForeignKeyConstraint(["author_id"], ["users.id"],
+                                name=op.f("fk_imaging_reports_author_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_imaging_reports")),
+        sa.UniqueConstraint("record_id", name=op.f("uq_imaging_reports_record_id")),
+    )
+    with op.batch_alter_table("imaging_reports", schema=None) as batch_op:
+        batch_op.create_index("ix_imaging_reports_study", ["study_id"], unique=False)
+    # Like imaging_studies: reached in system context; the imaging service decides who sees.
+    rls.system_table("imaging_reports")
     op.create_table(
         "imaging_uploads",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -60,6 +81,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("imaging_uploads")
+    with op.batch_alter_table("imaging_reports", schema=None) as batch_op:
+        batch_op.drop_index("ix_imaging_reports_study")
+    op.drop_table("imaging_reports")
     with op.batch_alter_table("imaging_studies", schema=None) as batch_op:
+        batch_op.drop_column("series_index")
         batch_op.drop_column("archive_key_ciphertext")
         batch_op.drop_column("archive_format")
