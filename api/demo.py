@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -104,6 +106,8 @@ def seed_demo(container: Container) -> list[DemoLogin]:
 DEMO_PATIENT = "patient@ohms.demo"
 HOSPITAL = "City General Hospital"
 LAB = "Precision Diagnostics Lab"
+RADIOLOGY = "Clearview Radiology Centre"
+RADIOLOGIST = "radiologist@radiology.demo"
 
 
 def demo_key_file(container: Container, party: str) -> Path:
@@ -179,16 +183,18 @@ def seed_demo_records(container: Container) -> None:
     patient_keys = _demo_keys(container, "patient")
     hospital_keys, lab_keys = _demo_keys(container, "hospital"), _demo_keys(container, "lab")
     # Each grant takes the patient's next on-chain nonce: relay one before signing the next.
-    grants = [(HOSPITAL, "category:all", None), (LAB, "category:lab", lab_keys)]
-    for org_name, scope, receiving in grants:
+    radiology_keys = _demo_keys(container, "radiology")
+    grants = [(HOSPITAL, "category:all", None, hospital_keys),
+              (LAB, "category:lab", lab_keys, lab_keys),
+              (RADIOLOGY, "category:imaging", None, radiology_keys)]
+    for org_name, scope, receiving, org_keys in grants:
         with session_scope(container.sessions, SYSTEM) as session:
             patient = session.scalar(select(User).where(User.email == DEMO_PATIENT))
             org = session.scalar(select(Organization).where(Organization.name == org_name))
             if patient is None or org is None:
                 return
             record_keys.publish_user_keys(session, patient.id, patient_keys.public_keys)
-            record_keys.publish_organization_keys(
-                session, org, (receiving or hospital_keys).public_keys)
+            record_keys.publish_organization_keys(session, org, org_keys.public_keys)
             if patient.wallet_address is None:
                 consent.create_custodial_wallet(session, container, patient)
             try:
@@ -202,6 +208,7 @@ def seed_demo_records(container: Container) -> None:
         patient = session.scalar(select(User).where(User.email == DEMO_PATIENT))
         assert patient is not None
         if session.scalar(select(Record.id).where(Record.patient_id == patient.id)):
+            seed_demo_imaging(container)
             return
         for author_email, resource in _demo_resources(patient.uhid):
             author = session.scalar(select(User).where(User.email == author_email))
@@ -210,3 +217,51 @@ def seed_demo_records(container: Container) -> None:
             records.seal_and_store(session, container, author_id=author.id,
                                    author_org_id=author.organization_id, patient=patient,
                                    resource=valid, category=category)
+
+    seed_demo_imaging(container)
+
+
+def seed_demo_imaging(container: Container) -> None:
+    """A chest CT of the demo patient (synthetic phantom slices), uploaded by the demo
+    radiologist into the radiology centre's DICOM store, with the radiologist's report.
+    Idempotent; skipped while the chain is unreachable."""
+    from api.access.service import effective_permissions
+    from api.deps import Principal
+    from api.imaging import service as imaging
+    from api.imaging.models import ImagingStudy
+    from pacs_bridge.synthetic import ct_study
+
+    # Two transactions: on SQLite a consent check while a write is open would wait on it.
+    with session_scope(container.sessions, SYSTEM) as session:
+        patient = session.scalar(select(User).where(User.email == DEMO_PATIENT))
+        radiologist = session.scalar(select(User).where(User.email == RADIOLOGIST))
+        if patient is None or radiologist is None or session.scalar(
+                select(ImagingStudy.id).where(ImagingStudy.patient_id == patient.id)):
+            return
+        roles = frozenset({Role.radiologist})
+        principal = Principal(
+            user_id=radiologist.id, uhid=radiologist.uhid, email=radiologist.email,
+            organization_id=radiologist.organization_id, roles=roles,
+            permissions=effective_permissions(session, radiologist.organization_id,
+                                              list(roles)),
+            session_id=uuid.uuid4())
+        slices = ct_study(patient.uhid, 12, series=1, rows=256, columns=256, phantom=True,
+                          patient_name="Patient^Priya", description="CT chest")
+        try:
+            study_id = imaging.upload_study(
+                session, container, uploader=principal, patient=patient,
+                files=[(f"slice-{n:02d}.dcm", io.BytesIO(data))
+                       for n, data in enumerate(slices)]).study.id
+        except Unavailable:
+            return
+    with session_scope(container.sessions, SYSTEM) as session:
+        try:
+            imaging.add_report(session, container, author=principal, study_id=study_id,
+                               resource={
+                                   "resourceType": "DiagnosticReport", "status": "final",
+                                   "code": {"coding": [{"system": "http://loinc.org",
+                                                        "code": "24627-2",
+                                                        "display": "CT Chest"}]},
+                                   "conclusion": "No acute cardiopulmonary findings."})
+        except Unavailable:
+            return

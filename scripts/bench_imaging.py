@@ -105,7 +105,7 @@ def write_study(folder: Path, patient_id: str, count: int, rows: int, columns: i
     """`count` CT instances of one series, one file each, written as they are made."""
     from pydicom.uid import generate_uid
 
-    from tests.pacs_bridge.conftest import ct_instance
+    from pacs_bridge.synthetic import ct_instance
 
     folder.mkdir(parents=True, exist_ok=True)
     study_uid, series_uid = str(generate_uid()), str(generate_uid())

@@ -231,3 +231,26 @@ def test_create_admin_refuses_weak_passwords_then_makes_a_system_admin(
         assert profile["roles"] == ["system_admin"] and profile["uhid"] == uhid[1]
         assert client.get("/api/v1/organizations",
                           headers=sign_in(client, uhid[1], password)).status_code == 200
+
+
+def test_demo_data_holds_a_shared_ct_study_with_its_report(seeded: SeededDir) -> None:
+    patient = next(x for x in seeded.first if x.role == "patient")
+    with serving(seeded.env) as client:
+        mine = sign_in(client, patient.email, DEMO_PASSWORD)
+        studies = client.get(f"/api/v1/patients/{patient.uhid}/imaging/studies", headers=mine)
+        assert studies.status_code == 200, studies.text
+        assert len(studies.json()) == 1  # seeded twice, filed once
+        study = studies.json()[0]
+        assert study["modalities"] == ["CT"] and study["instance_count"] == 12
+        detail = client.get(f"/api/v1/imaging/studies/{study['id']}", headers=mine).json()
+        assert len(detail["reports"]) == 1
+        sop = detail["series"][0]["instances"][0]
+        radiologist = sign_in(client, "radiologist@radiology.demo", DEMO_PASSWORD)
+        png = client.get(f"/api/v1/imaging/studies/{study['id']}/instances/{sop}/preview.png",
+                         headers=radiologist)
+        assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+        # The hospital holds the patient's grant for all categories: it sees the study.
+        physician = sign_in(client, "physician@hospital.demo", DEMO_PASSWORD)
+        listed = client.get(f"/api/v1/patients/{patient.uhid}/imaging/studies",
+                            headers=physician).json()
+        assert [s["id"] for s in listed] == [study["id"]]

@@ -14,13 +14,10 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.sequence import Sequence
-from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from pacs_bridge import DicomStore, LocalFolderDicomStore, OrthancDicomStore
+from pacs_bridge.synthetic import ct_instance, ct_study
 from scripts.services.orthanc import OrthancEndpoint, orthanc_servers
 
 StoreFactory = Callable[..., DicomStore]
@@ -72,88 +69,6 @@ def store_pair(store_factory: StoreFactory) -> tuple[DicomStore, DicomStore]:
 @pytest.fixture
 def patient_id() -> str:
     return f"UHID-{uuid.uuid4().hex[:12]}"
-
-
-def ct_instance(
-    patient_id: str,
-    *,
-    study_uid: str | None = None,
-    series_uid: str | None = None,
-    sop_uid: str | None = None,
-    instance_number: int = 1,
-    rows: int = 32,
-    columns: int = 48,
-    burned_in_annotation: bool = False,
-    omit: tuple[str, ...] = (),
-) -> bytes:
-    """A small CT image instance (signed 16-bit, HU rescale, soft-tissue window) as bytes."""
-    sop_uid = sop_uid or str(generate_uid())
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CTImageStorage
-    meta.MediaStorageSOPInstanceUID = UID(sop_uid)
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = CTImageStorage
-    ds.SOPInstanceUID = sop_uid
-    ds.StudyInstanceUID = study_uid or generate_uid()
-    ds.SeriesInstanceUID = series_uid or generate_uid()
-    ds.FrameOfReferenceUID = generate_uid(entropy_srcs=[ds.StudyInstanceUID])
-    ds.PatientName = "Doe^Jane"
-    ds.PatientID = patient_id
-    ds.PatientBirthDate = "19700101"
-    ds.PatientSex = "F"
-    ds.PatientAddress = "1 Main Street"
-    ds.StudyDate = "20240102"
-    ds.StudyTime = "101500"
-    ds.StudyDescription = "CT chest"
-    ds.AccessionNumber = "ACC-1"
-    ds.ReferringPhysicianName = "House^Gregory"
-    ds.InstitutionName = "Radiology Centre A"
-    ds.Modality = "CT"
-    ds.InstanceNumber = instance_number
-    ds.BurnedInAnnotation = "YES" if burned_in_annotation else "NO"
-    source = Dataset()
-    source.ReferencedSOPClassUID = CTImageStorage
-    source.ReferencedSOPInstanceUID = ds.SOPInstanceUID
-    ds.SourceImageSequence = Sequence([source])
-    ds.add_new(0x00091001, "LO", "vendor private detail")
-    ds.add_new(0x00090010, "LO", "ACME 1.0")
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows = rows
-    ds.Columns = columns
-    ds.BitsAllocated = 16
-    ds.BitsStored = 16
-    ds.HighBit = 15
-    ds.PixelRepresentation = 1
-    ds.RescaleIntercept = -1024
-    ds.RescaleSlope = 1
-    ds.WindowCenter = 40
-    ds.WindowWidth = 400
-    gradient = np.linspace(0, 2000, rows * columns, dtype=np.float64).reshape(rows, columns)
-    pixels = (gradient + instance_number).astype(np.int16)
-    ds.PixelData = pixels.tobytes()
-    for keyword in omit:
-        delattr(ds, keyword)
-    out = io.BytesIO()
-    ds.save_as(out, enforce_file_format=True)
-    return out.getvalue()
-
-
-def ct_study(patient_id: str, count: int = 4, *, series: int = 2) -> list[bytes]:
-    """`count` CT instances of one new study, spread over `series` series."""
-    study_uid = generate_uid()
-    series_uids = [generate_uid() for _ in range(series)]
-    return [
-        ct_instance(
-            patient_id,
-            study_uid=study_uid,
-            series_uid=series_uids[i % series],
-            instance_number=i + 1,
-        )
-        for i in range(count)
-    ]
 
 
 def zip_of(members: list[tuple[str, bytes]], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:

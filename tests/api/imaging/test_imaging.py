@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+import pydicom
 import pytest
 from sqlalchemy import func, select, text
 
@@ -25,6 +26,7 @@ from api.imaging.models import ImagingStudy
 from api.imaging.service import open_and_import
 from api.records.models import Record
 from pacs_bridge import LocalFolderDicomStore
+from pacs_bridge.synthetic import ct_instance, ct_study
 from reencryption import ReencryptionError
 from storage import compute_cid
 from tests.api.consent.conftest import WalletPatient, run_workers
@@ -38,7 +40,6 @@ from tests.api.records.conftest import (
     submit_grant,
     treatment_grant,
 )
-from tests.pacs_bridge.conftest import ct_instance, ct_study
 
 
 def counts(imaging: Imaging) -> tuple[int, int]:
@@ -202,11 +203,16 @@ def png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
-def _manifest(imaging: Imaging, study_id: str) -> str:
-    with imaging.ohms.db() as s:
-        study = s.get(ImagingStudy, uuid.UUID(study_id))
-        assert study is not None
-        return study.manifest
+def uploaded_study(imaging: Imaging, centre: Institution,
+                   instances: int = 2) -> tuple[WalletPatient, str, Any]:
+    """A new patient who grants `centre` imaging, and a study the centre uploaded."""
+    patient, _ = keyed_patient(imaging.ohms)
+    uhid = patient.user.uhid
+    treatment_grant(imaging.ohms, patient, centre.org_id, scope="category:imaging")
+    r = upload(imaging.ohms, centre.staff["radiologist"], uhid,
+               [(f"{n}.dcm", d) for n, d in enumerate(ct_study(uhid, instances, series=1))])
+    assert r.status_code == 201, r.text
+    return patient, uhid, r
 
 
 def test_grantee_holding_its_keys_imports_on_its_side(imaging: Imaging,
@@ -255,12 +261,7 @@ def test_grantee_holding_its_keys_imports_on_its_side(imaging: Imaging,
 def test_research_grantee_gets_deidentified_export(imaging: Imaging,
                                                    centre: Institution) -> None:
     ohms = imaging.ohms
-    patient, _keys = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
-    r = upload(ohms, centre.staff["radiologist"], uhid,
-               [("a.dcm", d) for d in ct_study(uhid, 2, series=1)])
-    assert r.status_code == 201, r.text
+    patient, uhid, r = uploaded_study(imaging, centre)
     lab = imaging.site("lab", "lab_technician")
     url = f"/api/v1/imaging/studies/{r.json()['id']}/deidentified.zip"
     assert ohms.client.get(url, headers=lab.staff["lab_technician"].headers).status_code == 403
@@ -280,7 +281,8 @@ def test_research_grantee_gets_deidentified_export(imaging: Imaging,
     assert all(b"Doe^Jane" not in m for m in members)
 
 
-@pytest.mark.parametrize("case", ["not_dicom", "truncated", "wrong_patient", "oversize"])
+@pytest.mark.parametrize("case", ["not_dicom", "truncated", "wrong_patient", "oversize",
+                                  "duplicate_conflict", "two_studies", "missing_tag"])
 def test_bad_input_is_refused_and_nothing_stored(imaging: Imaging, centre: Institution,
                                                  case: str) -> None:
     ohms = imaging.ohms
@@ -293,6 +295,10 @@ def test_bad_input_is_refused_and_nothing_stored(imaging: Imaging, centre: Insti
         "truncated": good[1][: len(good[1]) // 2],
         "wrong_patient": ct_instance("SOMEONE-ELSE"),
         "oversize": ct_instance(uhid, rows=400, columns=400),
+        # The first file's SOP Instance UID again, with other pixels.
+        "duplicate_conflict": ct_instance(uhid, sop_uid=_sop_uid(good[0]), instance_number=9),
+        "two_studies": ct_instance(uhid),
+        "missing_tag": ct_instance(uhid, omit=("StudyInstanceUID",)),
     }[case]
     before = counts(imaging)
     r = upload(ohms, centre.staff["radiologist"], uhid, [("a.dcm", good[0]), ("b.dcm", bad)])
@@ -302,6 +308,29 @@ def test_bad_input_is_refused_and_nothing_stored(imaging: Imaging, centre: Insti
     store = imaging.store_of(centre)
     assert not store.list_studies(uhid)
     assert len(bad) > MAX_STUDY_BYTES or case != "oversize"
+
+
+def _sop_uid(data: bytes) -> str:
+    return str(pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True).SOPInstanceUID)
+
+
+def test_a_damaged_zip_is_refused_and_nothing_stored(imaging: Imaging,
+                                                     centre: Institution) -> None:
+    ohms = imaging.ohms
+    patient, _ = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        for n, data in enumerate(ct_study(uhid, 2, series=1)):
+            z.writestr(f"{n}.dcm", data)
+        z.writestr("../escape.dcm", b"x")
+    before = counts(imaging)
+    for body in (archive.getvalue(), archive.getvalue()[:-200]):
+        r = upload(ohms, centre.staff["radiologist"], uhid, [("study.zip", body)])
+        assert r.status_code == 422 and r.headers["content-type"] == PROBLEM, r.text
+    assert counts(imaging) == before
+    assert not imaging.store_of(centre).list_studies(uhid)
 
 
 def test_upload_needs_a_grant_and_an_imaging_role(imaging: Imaging,
@@ -506,12 +535,7 @@ def test_upload_outcomes_are_kept_per_institution(imaging: Imaging,
 def test_reports_and_study_views_are_authorised(imaging: Imaging,
                                                 centre: Institution) -> None:
     ohms = imaging.ohms
-    patient, _ = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
-    r = upload(ohms, centre.staff["radiologist"], uhid,
-               [("a.dcm", d) for d in ct_study(uhid, 2, series=1)])
-    assert r.status_code == 201, r.text
+    patient, uhid, r = uploaded_study(imaging, centre)
     study = f"/api/v1/imaging/studies/{r.json()['id']}"
     report = {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": "CT"}}
     other = imaging.site("radiology", "radiologist")
