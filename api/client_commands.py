@@ -10,6 +10,7 @@ import getpass
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 
 from reencryption.client import KeyHolder
@@ -94,6 +95,42 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_imaging_upload(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        _print(client.upload_study(args.patient, [Path(f) for f in args.files],
+                                   upload_id=uuid.UUID(args.upload_id)
+                                   if args.upload_id else None))
+    return 0
+
+
+def cmd_imaging_list(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        _print(client.study(args.study) if args.study else client.list_studies(args.patient))
+    return 0
+
+
+def cmd_imaging_pull(args: argparse.Namespace) -> int:
+    """Decrypt a granted study here and import it into your own DICOM store, every
+    instance checked against the manifest recorded at upload (all or nothing)."""
+    from api.imaging.service import open_and_import
+    from api.imaging.stores import orthanc_store
+    from pacs_bridge import DicomStore, DicomStoreError, LocalFolderDicomStore
+    from reencryption import ReencryptionError
+
+    with _client(args) as client:
+        store: DicomStore = (orthanc_store(args.orthanc, timeout=120.0) if args.orthanc
+                             else LocalFolderDicomStore(args.dicom_folder))
+        try:
+            with client.study_archive(args.study) as (envelope, encrypted):
+                imported = open_and_import(client.keys, envelope, encrypted, store)
+        except (ReencryptionError, DicomStoreError) as exc:
+            print(f"not imported: {exc}", file=sys.stderr)
+            return 1
+        _print({"study_instance_uid": envelope["study_instance_uid"],
+                "instances": len(imported), "bytes": sum(i.size for i in imported)})
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         result: int = args.client_func(args)
@@ -153,3 +190,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     revoke.add_argument("consent")
     revoke.add_argument("--wallet-key-env", help=wallet_help)
     revoke.set_defaults(client_func=cmd_revoke)
+
+    up = commands.add_parser("imaging-upload",
+                             help="upload a DICOM study (files, or one ZIP) for a patient")
+    up.add_argument("patient", help="the patient's UHID")
+    up.add_argument("files", nargs="+", help="DICOM files of one study, or one ZIP")
+    up.add_argument("--upload-id", help="a new UUID to follow the upload with")
+    up.set_defaults(client_func=cmd_imaging_upload)
+
+    studies = commands.add_parser("imaging-list", help="a patient's studies, or one study")
+    studies.add_argument("patient", help="the patient's UHID")
+    studies.add_argument("--study", help="show this study's series, instances and reports")
+    studies.set_defaults(client_func=cmd_imaging_list)
+
+    pull = commands.add_parser("imaging-pull",
+                               help="decrypt a granted study here, import it into your PACS")
+    pull.add_argument("study", help="the imaging study id")
+    target = pull.add_mutually_exclusive_group(required=True)
+    target.add_argument("--dicom-folder", help="a DICOM folder store (made if missing)")
+    target.add_argument("--orthanc", help="your Orthanc: http://user:password@host:8042")
+    pull.set_defaults(client_func=cmd_imaging_pull)

@@ -7,11 +7,18 @@ keys, ciphertexts, kfrags and signatures only.
     client.publish_keys()
     record = client.upload_record(uhid, {"resourceType": "Observation", ...})
     plaintext = client.read_record(record["id"])
+    study = client.upload_study(uhid, [Path("slice-001.dcm"), ...])
+    with client.study_archive(study["id"]) as (envelope, encrypted):
+        for piece in client.keys.open_stream(envelope, encrypted): ...
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,6 +36,16 @@ class ExchangeError(Exception):
         super().__init__(f"{status}: {problem.get('detail') or problem.get('title')}")
         self.status = status
         self.problem = problem
+
+
+def _raise_for_problem(response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        response.read()  # a streamed response's body is not read yet
+        try:
+            problem = response.json()
+        except ValueError:
+            problem = {"title": response.reason_phrase}
+        raise ExchangeError(response.status_code, problem if isinstance(problem, dict) else {})
 
 
 class ExchangeClient:
@@ -57,13 +74,7 @@ class ExchangeClient:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._http.request(method, API + path, headers=self._headers, **kwargs)
-        if response.status_code >= 400:
-            try:
-                problem = response.json()
-            except ValueError:
-                problem = {"title": response.reason_phrase}
-            raise ExchangeError(response.status_code,
-                                problem if isinstance(problem, dict) else {})
+        _raise_for_problem(response)
         return response.json() if response.content else None
 
     # --- keys -------------------------------------------------------------------------
@@ -156,3 +167,43 @@ class ExchangeClient:
         result: dict[str, Any] = self._call("POST", f"/consents/{consent_id}/revocation",
                                             json=body)
         return result
+
+    # --- imaging ----------------------------------------------------------------------
+
+    def upload_study(self, patient_uhid: str, files: Sequence[Path], *,
+                     upload_id: uuid.UUID | None = None) -> dict[str, Any]:
+        """Upload a study (DICOM files, or one ZIP), streamed from disk; follow it with
+        `upload_status(upload_id)` from another thread meanwhile."""
+        with ExitStack() as stack:
+            parts = [("files", (path.name, stack.enter_context(path.open("rb")),
+                                "application/zip" if path.suffix.lower() == ".zip"
+                                else "application/dicom")) for path in files]
+            result: dict[str, Any] = self._call(
+                "POST", f"/patients/{patient_uhid}/imaging/studies", files=parts,
+                params={"upload_id": str(upload_id)} if upload_id else None)
+        return result
+
+    def upload_status(self, upload_id: uuid.UUID | str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/imaging/uploads/{upload_id}")
+        return result
+
+    def list_studies(self, patient_uhid: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call(
+            "GET", f"/patients/{patient_uhid}/imaging/studies")
+        return result
+
+    def study(self, study_id: str) -> dict[str, Any]:
+        """A study's series, instances and reports."""
+        result: dict[str, Any] = self._call("GET", f"/imaging/studies/{study_id}")
+        return result
+
+    @contextmanager
+    def study_archive(self, study_id: str) -> Iterator[tuple[dict[str, Any], Iterator[bytes]]]:
+        """The study's archive envelope (its data key sealed for you, the manifest) and its
+        encrypted content as a stream of pieces; open them with `keys.open_stream` or
+        `api.imaging.service.open_and_import`."""
+        envelope: dict[str, Any] = self._call("GET", f"/imaging/studies/{study_id}/archive")
+        with self._http.stream("GET", envelope["content_url"],
+                               headers=self._headers) as response:
+            _raise_for_problem(response)
+            yield envelope, response.iter_bytes()

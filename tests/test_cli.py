@@ -7,6 +7,7 @@ returns; `ohms create-admin` makes a system administrator and refuses a weak pas
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -21,6 +22,7 @@ import httpx
 import pytest
 
 from api.demo import DEMO_PASSWORD, ORGANIZATIONS
+from pacs_bridge import LocalFolderDicomStore
 from scripts.services import free_port, wait_until
 
 OHMS = Path(sys.executable).parent / "ohms"
@@ -254,3 +256,26 @@ def test_demo_data_holds_a_shared_ct_study_with_its_report(seeded: SeededDir) ->
         listed = client.get(f"/api/v1/patients/{patient.uhid}/imaging/studies",
                             headers=physician).json()
         assert [s["id"] for s in listed] == [study["id"]]
+
+        # The patient's own client decrypts the study on their side and imports it into a
+        # DICOM folder, checked against the manifest (`ohms client imaging-pull`).
+        env = {**seeded.env, "OHMS_URL": str(client.base_url),
+               "OHMS_TOKEN": mine["Authorization"].removeprefix("Bearer "),
+               "OHMS_KEY_FILE": str(seeded.data_dir / "demo-keys" / "patient.json"),
+               "OHMS_KEY_PASSPHRASE": DEMO_PASSWORD}
+        listing = run_ohms(env, "client", "imaging-list", patient.uhid)
+        assert listing.returncode == 0, listing.stderr
+        assert [s["id"] for s in json.loads(listing.stdout)] == [study["id"]]
+        folder = seeded.data_dir / "patient-pacs"
+        pulled = run_ohms(env, "client", "imaging-pull", study["id"], "--dicom-folder",
+                          str(folder))
+        assert pulled.returncode == 0, pulled.stderr
+        assert json.loads(pulled.stdout)["instances"] == 12
+        assert len(LocalFolderDicomStore(folder).list_studies(patient.uhid)) == 1
+        # Someone else's keys open nothing; the refusal is on stderr, nothing imported.
+        other = {**env, "OHMS_KEY_FILE": str(seeded.data_dir / "demo-keys" / "lab.json")}
+        refused = run_ohms(other, "client", "imaging-pull", study["id"], "--dicom-folder",
+                           str(seeded.data_dir / "other-pacs"))
+        assert refused.returncode == 1 and "not imported" in refused.stderr
+        assert not LocalFolderDicomStore(seeded.data_dir / "other-pacs").list_studies(
+            patient.uhid)

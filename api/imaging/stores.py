@@ -11,10 +11,11 @@ from urllib.parse import urlsplit
 from pacs_bridge import DicomStore, LocalFolderDicomStore, OrthancDicomStore
 
 
-def _orthanc(url_with_credentials: str, timeout: float) -> OrthancDicomStore:
+def orthanc_store(url_with_credentials: str, timeout: float) -> OrthancDicomStore:
+    """An Orthanc adapter from a URL carrying basic-auth credentials."""
     parts = urlsplit(url_with_credentials.strip())
     if not parts.scheme or not parts.hostname:
-        raise ValueError("OHMS_ORTHANC_URLS values must be http(s)://user:password@host:port")
+        raise ValueError("an Orthanc URL is http(s)://user:password@host:port")
     port = f":{parts.port}" if parts.port else ""
     return OrthancDicomStore(f"{parts.scheme}://{parts.hostname}{port}{parts.path}",
                              username=parts.username, password=parts.password,
@@ -34,7 +35,7 @@ class DicomStores:
                 self._urls[uuid.UUID(org)] = url
             except ValueError:
                 raise ValueError("OHMS_ORTHANC_URLS keys must be organisation ids") from None
-            _orthanc(url, timeout).close()  # refuse a malformed URL at start-up
+            orthanc_store(url, timeout).close()  # refuse a malformed URL at start-up
         self._stores: dict[uuid.UUID, DicomStore] = {}
         self._lock = threading.Lock()
 
@@ -51,7 +52,7 @@ class DicomStores:
             store = self._stores.get(organization_id)
             if store is None:
                 url = self._urls.get(organization_id)
-                store = (_orthanc(url, self._timeout) if url is not None
+                store = (orthanc_store(url, self._timeout) if url is not None
                          else LocalFolderDicomStore(self._root / str(organization_id)))
                 self._stores[organization_id] = store
             return store

@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pydicom
@@ -28,6 +29,8 @@ from api.records.models import Record
 from pacs_bridge import LocalFolderDicomStore
 from pacs_bridge.synthetic import ct_instance, ct_study
 from reencryption import ReencryptionError
+from reencryption.client import KeyHolder
+from reencryption.exchange_client import ExchangeClient, ExchangeError
 from storage import compute_cid
 from tests.api.consent.conftest import WalletPatient, run_workers
 from tests.api.imaging.conftest import MAX_STUDY_BYTES, Imaging, upload
@@ -567,3 +570,39 @@ def test_reports_and_study_views_are_authorised(imaging: Imaging,
                            headers=other.staff["radiologist"].headers).json() == []
     assert ohms.client.get(f"{study}/instances/1.2.3/preview.png",
                            headers=patient.user.headers).status_code == 404
+
+
+def test_the_python_client_uploads_from_disk_and_imports_on_its_side(
+        imaging: Imaging, centre: Institution, tmp_path: Path) -> None:
+    ohms = imaging.ohms
+    patient, keys = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    originals = ct_study(uhid, 3, series=1)
+    paths = []
+    for n, data in enumerate(originals):
+        paths.append(tmp_path / f"{n}.dcm")
+        paths[-1].write_bytes(data)
+    radiologist = ExchangeClient("", centre.staff["radiologist"].token, KeyHolder.generate(),
+                                 http=ohms.client)
+    upload_id = uuid.uuid4()
+    study = radiologist.upload_study(uhid, paths, upload_id=upload_id)
+    assert radiologist.upload_status(upload_id)["study_id"] == study["id"]
+
+    clinic = imaging.site("hospital", "physician")
+    grant_with_kfrags(ohms, patient, keys, clinic, scope="category:imaging")
+    physician = ExchangeClient("", clinic.staff["physician"].token, clinic.keys,
+                               http=ohms.client)
+    assert [s["id"] for s in physician.list_studies(uhid)] == [study["id"]]
+    own_store = LocalFolderDicomStore(tmp_path / "clinic-pacs")
+    with physician.study_archive(study["id"]) as (envelope, encrypted):
+        imported = open_and_import(physician.keys, envelope, encrypted, own_store)
+    assert sorted(own_store.get_instance(i.sop_instance_uid) for i in imported) == \
+        sorted(originals)
+
+    stranger = imaging.site("hospital", "physician")
+    outsider = ExchangeClient("", stranger.staff["physician"].token, stranger.keys,
+                              http=ohms.client)
+    with pytest.raises(ExchangeError) as refused, outsider.study_archive(study["id"]):
+        pass
+    assert refused.value.status == 403
