@@ -118,8 +118,13 @@ def cmd_imaging_pull(args: argparse.Namespace) -> int:
     from reencryption import ReencryptionError
 
     with _client(args) as client:
-        store: DicomStore = (orthanc_store(args.orthanc, timeout=120.0) if args.orthanc
-                             else LocalFolderDicomStore(args.dicom_folder))
+        if args.orthanc_env:
+            url = os.environ.get(args.orthanc_env)
+            if not url:
+                raise SystemExit(f"{args.orthanc_env} is not set")
+            store: DicomStore = orthanc_store(url, timeout=120.0)
+        else:
+            store = LocalFolderDicomStore(args.dicom_folder)
         try:
             with client.study_archive(args.study) as (envelope, encrypted):
                 imported = open_and_import(client.keys, envelope, encrypted, store)
@@ -208,5 +213,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pull.add_argument("study", help="the imaging study id")
     target = pull.add_mutually_exclusive_group(required=True)
     target.add_argument("--dicom-folder", help="a DICOM folder store (made if missing)")
-    target.add_argument("--orthanc", help="your Orthanc: http://user:password@host:8042")
+    target.add_argument("--orthanc-env", metavar="VAR",
+                        help="name of an environment variable holding your Orthanc's URL, "
+                             "http://user:password@host:8042 (kept out of the command line)")
     pull.set_defaults(client_func=cmd_imaging_pull)

@@ -62,6 +62,14 @@ class ExchangeClient:
         self._headers = {"Authorization": f"Bearer {token}"}
         self.keys = keys
 
+    def _long_call(self, *, read: float | None) -> dict[str, Any]:
+        """Timeouts for a call that may run for minutes (a study upload answers once the
+        study is validated, stored, encrypted and filed). A client passed in by the caller
+        keeps the caller's timeouts."""
+        if not self._owns_http:
+            return {}
+        return {"timeout": httpx.Timeout(self._http.timeout.connect, read=read)}
+
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
@@ -180,7 +188,8 @@ class ExchangeClient:
                                 else "application/dicom")) for path in files]
             result: dict[str, Any] = self._call(
                 "POST", f"/patients/{patient_uhid}/imaging/studies", files=parts,
-                params={"upload_id": str(upload_id)} if upload_id else None)
+                params={"upload_id": str(upload_id or uuid.uuid4())},
+                **self._long_call(read=None))
         return result
 
     def upload_status(self, upload_id: uuid.UUID | str) -> dict[str, Any]:
@@ -203,7 +212,9 @@ class ExchangeClient:
         encrypted content as a stream of pieces; open them with `keys.open_stream` or
         `api.imaging.service.open_and_import`."""
         envelope: dict[str, Any] = self._call("GET", f"/imaging/studies/{study_id}/archive")
-        with self._http.stream("GET", envelope["content_url"],
-                               headers=self._headers) as response:
+        # The content's path is built here, never taken from the response, so the token
+        # only ever goes to this service.
+        with self._http.stream("GET", f"{API}/imaging/studies/{study_id}/archive/content",
+                               headers=self._headers, **self._long_call(read=300.0)) as response:
             _raise_for_problem(response)
             yield envelope, response.iter_bytes()

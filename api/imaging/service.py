@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
@@ -51,6 +52,7 @@ from pacs_bridge import (
     DicomNotFound,
     DicomStore,
     DicomStoreUnavailable,
+    ManifestMismatch,
     PreviewUnsupported,
     StudyManifest,
     UploadedFile,
@@ -74,11 +76,20 @@ from reencryption import (
 from reencryption.client import KeyHolder
 from reencryption.keys import public_key_from_hex
 from reencryption.streaming import EncryptingReader, new_data_key, seal_data_key
-from storage import BlobIntegrityError, BlobNotFound, BlobStoreUnavailable, BlobTooLarge
+from storage import (
+    BlobIntegrityError,
+    BlobInvalid,
+    BlobNotFound,
+    BlobStoreUnavailable,
+    BlobTooLarge,
+)
 
+log = logging.getLogger(__name__)
 UPLOADER_ROLES = frozenset({Role.radiologist, Role.lab_technician})
 UPLOADER_KINDS = frozenset({OrganizationKind.radiology, OrganizationKind.hospital})
 SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
+# Studies filed before streamed archives decrypt in memory: the service does so up to this.
+LEGACY_PULL_MAX_BYTES = 64 * 1024 * 1024
 ARCHIVE_FORMATS = {ARCHIVE_WHOLE_UMBRAL: "umbral", ARCHIVE_STREAMED: "ohms-stream-aes256gcm"}
 
 
@@ -158,10 +169,16 @@ def _series_index(manifest: StudyManifest, result: UploadResult) -> str:
 
 
 def _write_archive(store: DicomStore, manifest: StudyManifest, out: BinaryIO) -> None:
-    """The study as a ZIP of the instances just stored (exactly the manifest's), written to
-    `out` one instance at a time."""
-    write_instances_zip(((f"{e.sop_instance_uid}.dcm", store.get_instance(e.sop_instance_uid))
-                         for e in manifest.entries), out)
+    """The study as a ZIP of the instances just stored, written to `out` one instance at a
+    time; each read back must be exactly the bytes validated (else ManifestMismatch)."""
+
+    def members() -> Iterator[tuple[str, bytes]]:
+        for entry in manifest.entries:
+            data = store.get_instance(entry.sop_instance_uid)
+            manifest.check_instance(entry.sop_instance_uid, data)
+            yield f"{entry.sop_instance_uid}.dcm", data
+
+    write_instances_zip(members(), out)
 
 
 class _Counting:
@@ -201,22 +218,56 @@ def upload_study(session: Session, container: Container, *, uploader: Principal,
         bytes_total=None if None in sizes else sum(s or 0 for s in sizes))
     store = container.dicom.of(org_id)
     added: list[StoredInstance] = []
+    stored_blobs: list[str] = []
     try:
         result = _validate_and_store(container, store, patient, files, tracker)
         added = [s for s in result.instances if s.newly_stored]
         if len(result.manifests) != 1:
             raise Invalid(f"an upload holds one study; this one holds {len(result.manifests)}")
         manifest = next(iter(result.manifests.values()))
+        _refuse_refiling(session, org_id, patient, manifest)
         study, record = _file_study(session, container, store, tracker, uploader=uploader,
-                            org_id=org_id, patient=patient, keys_hex=keys.umbral_public_key,
-                            manifest=manifest, result=result)
+                                    org_id=org_id, patient=patient,
+                                    keys_hex=keys.umbral_public_key, manifest=manifest,
+                                    result=result, stored_blobs=stored_blobs)
         tracker.complete_in(session, study.id)
+        # Committed here, not after the response: if the commit fails, what this upload
+        # put into the PACS and the blob store is removed again below.
+        session.commit()
     except BaseException as exc:
-        roll_back(store, added, exc)
         session.rollback()
+        _undo_upload(container, store, added, stored_blobs, exc)
         tracker.fail(exc)
         raise
     return UploadedStudy(study, record, tracker.upload_id)
+
+
+def _refuse_refiling(session: Session, org_id: uuid.UUID, patient: User,
+                     manifest: StudyManifest) -> None:
+    """The same instances, uploaded again by the same institution (a retried upload), are
+    not filed twice: 409 naming the study they are filed as."""
+    existing = session.scalar(select(ImagingStudy.id).where(
+        ImagingStudy.patient_id == patient.id, ImagingStudy.uploader_org_id == org_id,
+        ImagingStudy.manifest_digest == manifest.digest))
+    if existing is not None:
+        raise Conflict(f"these instances are already filed as imaging study {existing}")
+
+
+def _undo_upload(container: Container, store: DicomStore, added: list[StoredInstance],
+                 blobs: list[str], exc: BaseException) -> None:
+    """Remove the instances this upload added and the ciphertexts it stored. What cannot be
+    removed (its store being down) is logged by count, never by UID or content."""
+    roll_back(store, added, exc)
+    left = [note for note in getattr(exc, "__notes__", []) if note.startswith("rollback")]
+    if left:
+        log.warning("imaging upload refused; %d of its instances could not be removed from "
+                    "the DICOM store", len(left))
+    for cid in blobs:
+        try:
+            container.archives.delete(cid)
+        except (BlobNotFound, BlobStoreUnavailable, BlobInvalid):
+            log.warning("imaging upload refused; its encrypted archive could not be removed "
+                        "from the blob store")
 
 
 def _validate_and_store(container: Container, store: DicomStore, patient: User,
@@ -238,7 +289,7 @@ def _validate_and_store(container: Container, store: DicomStore, patient: User,
 def _file_study(session: Session, container: Container, store: DicomStore,
                 tracker: UploadTracker, *, uploader: Principal, org_id: uuid.UUID,
                 patient: User, keys_hex: str, manifest: StudyManifest,
-                result: UploadResult) -> tuple[ImagingStudy, Any]:
+                result: UploadResult, stored_blobs: list[str]) -> tuple[ImagingStudy, Any]:
     """ZIP the stored study, encrypt it as a stream under a fresh data key sealed to the
     patient, store the ciphertext blob, and file the ImagingStudy record and row."""
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spool:
@@ -247,6 +298,10 @@ def _file_study(session: Session, container: Container, store: DicomStore,
             _write_archive(store, manifest, spool)  # type: ignore[arg-type]
         except (DicomStoreUnavailable, DicomNotFound) as exc:
             raise _dicom_errors(exc) from None
+        except ManifestMismatch:
+            raise Conflict("the DICOM store changed the study while it was being filed "
+                           "(another upload of it at the same time?); upload it again") \
+                from None
         archive_bytes = spool.tell()
         spool.seek(0)
         data_key = new_data_key()
@@ -256,6 +311,7 @@ def _file_study(session: Session, container: Container, store: DicomStore,
         del data_key
         try:
             cid = container.archives.put(reader)
+            stored_blobs.append(cid)
         except BlobTooLarge:
             raise PayloadTooLarge("the study archive is larger than the store accepts") \
                 from None
@@ -306,6 +362,7 @@ def _patient_of(session: Session, study: ImagingStudy) -> User:
 
 def _authorise_pull(session: Session, container: Container, *, reader: Principal,
                     study: ImagingStudy, patient: User, purpose: str, action: str,
+                    organisation_grant_only: bool = False,
                     ) -> tuple[Any, list[str] | None]:
     """Consent check and access-log entry of a read of the study's archive: the consent
     (None for the patient) and the capsule fragments for the reader's key ([] for the
@@ -320,6 +377,13 @@ def _authorise_pull(session: Session, container: Container, *, reader: Principal
         records.log_access(container, reader, patient, record=target, action=action,
                            purpose=purpose, granted=False, basis=decision.basis)
         raise Forbidden("no active grant of the patient covers this study for this purpose")
+    elif organisation_grant_only and consent.grantee_org_id != reader.organization_id:
+        # The kfrags of a grant to a person are for that person's key, not the keystore's.
+        records.log_access(container, reader, patient, record=target, action=action,
+                           purpose=purpose, granted=False, basis="no_kfrags",
+                           grant_id=consent.grant_id)
+        raise Conflict("the grant covering this study is to you in person: open it with "
+                       "your own keys (GET .../archive, then its content_url)")
     else:
         cfrags = records.reencrypt_for_grantee(session, container, study, consent)
     if cfrags is None:
@@ -336,15 +400,20 @@ def _authorise_pull(session: Session, container: Container, *, reader: Principal
 
 
 def archive_envelope(session: Session, container: Container, *, reader: Principal,
-                     study_id: uuid.UUID, purpose: str = "treatment") -> dict[str, Any]:
+                     study_id: uuid.UUID, purpose: str = "treatment",
+                     organisation_grant_only: bool = False) -> dict[str, Any]:
     """What a reader needs to open the study archive on its side: the data key sealed to
     the patient with capsule fragments for the grantee's key, the archive's CID and size,
     and the manifest to verify the import. Consent-checked and logged as a `pull`."""
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
     consent, cfrags = _authorise_pull(session, container, reader=reader, study=study,
-                                      patient=patient, purpose=purpose, action="pull")
+                                      patient=patient, purpose=purpose, action="pull",
+                                      organisation_grant_only=organisation_grant_only)
     streamed = study.archive_format == ARCHIVE_STREAMED
+    if not streamed and organisation_grant_only and study.archive_size > LEGACY_PULL_MAX_BYTES:
+        raise Conflict("this study was filed before streamed archives; it opens on the "
+                       "client side only (GET .../archive, then its content_url)")
     return {
         "id": str(study.id), "record_id": str(study.record_id), "cid": study.archive_cid,
         "study_instance_uid": study.study_instance_uid, "patient_uhid": patient.uhid,
@@ -426,7 +495,8 @@ def pull_study(session: Session, container: Container, *, reader: Principal,
     if item is None or not container.keystore.contains(item):
         raise Conflict("your keys are held on your side: GET /imaging/studies/{id}/archive, "
                        "decrypt and import there")
-    envelope = archive_envelope(session, container, reader=reader, study_id=study_id)
+    envelope = archive_envelope(session, container, reader=reader, study_id=study_id,
+                                organisation_grant_only=True)
     holder = KeyHolder(container.keystore.load_party_keys(item))
     store = container.dicom.of(reader.organization_id)
     study = get_study(session, study_id)
@@ -458,8 +528,9 @@ def _authorise_read(session: Session, container: Container, *, reader: Principal
     grant_id = None
     if reader.user_id == patient.id:
         basis = "owner"
-    elif reader.organization_id is not None and reader.organization_id == study.uploader_org_id:
-        basis = "author"
+    elif (reader.organization_id is not None and reader.organization_id == study.uploader_org_id
+          and reader.roles & records.AUTHOR_ROLES):
+        basis = "author"  # the uploading institution's clinicians: it is their own study
     else:
         decision = decide_access(session, container, accessor=reader, patient=patient,
                                  purpose="treatment", scopes=[target, "category:imaging"])
@@ -529,7 +600,7 @@ def list_studies(session: Session, container: Container, *, reader: Principal,
             record_ids = [uuid.UUID(s.removeprefix("record:")) for s in scopes
                           if s.startswith("record:") and records.is_uuid(s.removeprefix("record:"))]
             visible.append(ImagingStudy.record_id.in_(record_ids))
-            if reader.organization_id is not None:
+            if reader.organization_id is not None and reader.roles & records.AUTHOR_ROLES:
                 visible.append(ImagingStudy.uploader_org_id == reader.organization_id)
             query = query.where(or_(*visible))
         basis = "grant" if scopes else "author"
@@ -561,8 +632,8 @@ def add_report(session: Session, container: Container, *, author: Principal,
     named = report.get("imagingStudy") or []
     if not isinstance(named, list) or any(
             not isinstance(n, dict) or n.get("reference") != link["reference"] for n in named):
-        raise Invalid("imagingStudy may only reference this study "
-                      f"({link['reference']})")
+        raise Invalid("imagingStudy may only reference the study the report is filed "
+                      "against (leave it out: it is filled in)")
     report["imagingStudy"] = [link]
     report.setdefault("subject", {"reference": f"Patient/{patient.uhid}"})
     report.setdefault("category", [{"coding": [_RAD]}])
@@ -584,11 +655,10 @@ def preview(session: Session, container: Container, *, reader: Principal,
     (treatment) from its own PACS, after a pull."""
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
-    manifest = StudyManifest.from_json(study.manifest)
-    if manifest.entry(sop_instance_uid) is None:
-        raise NotFound("no such instance in this study")
     basis = _authorise_read(session, container, reader=reader, study=study, patient=patient,
                             action="preview")
+    if StudyManifest.from_json(study.manifest).entry(sop_instance_uid) is None:
+        raise NotFound("no such instance in this study")
     org = study.uploader_org_id if basis in ("owner", "author") else reader.organization_id
     assert org is not None
     try:
@@ -610,7 +680,8 @@ def deidentified_export(session: Session, container: Container, *, reader: Princ
     target = f"record:{study.record_id}"
     decision = decide_access(session, container, accessor=reader, patient=patient,
                              purpose="research", scopes=[target, "category:imaging"])
-    allowed = decision.granted and reader.user_id != patient.id
+    # Research takes the patient's own research grant: never break-glass, never the owner.
+    allowed = decision.granted and decision.basis == "grant" and reader.user_id != patient.id
     records.log_access(container, reader, patient, record=target, action="deidentified",
                        purpose="research", granted=allowed,
                        basis=decision.basis if allowed else "none",

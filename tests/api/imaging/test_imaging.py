@@ -20,6 +20,7 @@ from typing import Any
 
 import pydicom
 import pytest
+from eth_account import Account
 from sqlalchemy import func, select, text
 
 from api.audit.models import AccessLogEntry
@@ -32,7 +33,7 @@ from reencryption import ReencryptionError
 from reencryption.client import KeyHolder
 from reencryption.exchange_client import ExchangeClient, ExchangeError
 from storage import compute_cid
-from tests.api.consent.conftest import WalletPatient, run_workers
+from tests.api.consent.conftest import WalletPatient, link_wallet, run_workers
 from tests.api.imaging.conftest import MAX_STUDY_BYTES, Imaging, upload
 from tests.api.records.conftest import (
     PROBLEM,
@@ -516,6 +517,12 @@ def test_upload_outcomes_are_kept_per_institution(imaging: Imaging,
     assert again.status_code == 409 and again.headers["content-type"] == PROBLEM
     ok = upload(ohms, radiologist, uhid, [("a.dcm", d) for d in good], accepted_id)
     assert ok.status_code == 201, ok.text
+    # The same study sent again (a client retrying) is not filed twice.
+    filed = counts(imaging)
+    retried = upload(ohms, radiologist, uhid, [("a.dcm", d) for d in good])
+    assert retried.status_code == 409 and ok.json()["id"] in retried.json()["detail"]
+    assert counts(imaging) == filed
+    assert imaging.store_of(centre).list_studies(uhid)  # the filed study's instances stay
 
     listed = ohms.client.get("/api/v1/imaging/uploads", headers=radiologist.headers).json()
     by_id = {u["upload_id"]: u["status"] for u in listed}
@@ -606,3 +613,77 @@ def test_the_python_client_uploads_from_disk_and_imports_on_its_side(
     with pytest.raises(ExchangeError) as refused, outsider.study_archive(study["id"]):
         pass
     assert refused.value.status == 403
+
+
+def test_studies_stay_with_clinicians_and_research_takes_a_research_grant(
+        imaging: Imaging, centre: Institution) -> None:
+    ohms = imaging.ohms
+    patient, _keys = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    consent = treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    r = upload(ohms, centre.staff["radiologist"], uhid,
+               [("a.dcm", d) for d in ct_study(uhid, 2, series=1)])
+    assert r.status_code == 201, r.text
+    study = f"/api/v1/imaging/studies/{r.json()['id']}"
+    sop = ohms.client.get(study, headers=centre.staff["radiologist"].headers) \
+        .json()["series"][0]["instances"][0]
+    # A non-clinical member whose admin gave it record:read reads under the centre's grant
+    # while it lasts; once the patient revokes it, only the centre's clinicians keep seeing
+    # the study they made.
+    desk = ohms.add_member(centre.org_id, "helpdesk", by=centre.admin)
+    me = ohms.client.get("/api/v1/me", headers=desk.headers).json()
+    granted = ohms.client.put(
+        f"/api/v1/organizations/{centre.org_id}/roles/helpdesk/permissions",
+        headers=centre.admin.headers, json={"permissions": [*me["permissions"], "record:read"]})
+    assert granted.status_code == 200, granted.text
+    assert ohms.client.get(study, headers=desk.headers).status_code == 200
+    revoke(ohms, patient, consent["id"])
+    assert ohms.client.get(study, headers=centre.staff["radiologist"].headers).status_code == 200
+    for path in (study, f"{study}/instances/{sop}/preview.png"):
+        denied = ohms.client.get(path, headers=desk.headers)
+        assert denied.status_code == 403 and denied.headers["content-type"] == PROBLEM
+    assert ohms.client.get(f"/api/v1/patients/{uhid}/imaging/studies",
+                           headers=desk.headers).json() == []
+    # Break-glass (emergency) opens treatment data, never the research export.
+    er = imaging.site("hospital", "physician")
+    doctor = er.staff["physician"]
+    glass = ohms.client.post("/api/v1/break-glass", headers=doctor.headers,
+                             json={"patient": uhid, "reason": "unconscious in ER bay 3"})
+    assert glass.status_code == 201, glass.text
+    export = ohms.client.get(f"{study}/deidentified.zip", headers=doctor.headers)
+    assert export.status_code == 403 and export.headers["content-type"] == PROBLEM
+
+
+def test_a_keystore_pull_needs_the_institutions_grant(imaging: Imaging,
+                                                      centre: Institution) -> None:
+    ohms = imaging.ohms
+    hospital = imaging.site("hospital", "physician", custodial=True)
+    patient, keys = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    r = upload(ohms, centre.staff["radiologist"], uhid,
+               [("a.dcm", d) for d in ct_study(uhid, 2, series=1)])
+    assert r.status_code == 201, r.text
+    # A grant to the physician in person, with kfrags for the physician's own key.
+    physician = hospital.staff["physician"]
+    link_wallet(ohms, physician, Account.create())
+    own_keys = KeyHolder.generate()
+    assert ohms.client.put("/api/v1/me/keys", headers=physician.headers,
+                           json=own_keys.key_document()).status_code == 200
+    g = submit_grant(ohms, patient, physician.uhid, scope="category:imaging",
+                     kfrags=keys.grant_kfrags(own_keys.key_document()["umbral_public_key"]),
+                     verifying_key=keys.key_document()["verifying_key"])
+    assert g.status_code == 201, g.text
+    run_workers(ohms)
+    pull = ohms.client.post(f"/api/v1/imaging/studies/{r.json()['id']}/pull",
+                            headers=physician.headers)
+    assert pull.status_code == 409 and pull.headers["content-type"] == PROBLEM, pull.text
+    assert not imaging.store_of(hospital).list_studies(uhid)
+    # The physician opens it with their own keys instead.
+    envelope = ohms.client.get(f"/api/v1/imaging/studies/{r.json()['id']}/archive",
+                               headers=physician.headers)
+    assert envelope.status_code == 200, envelope.text
+    content = ohms.client.get(envelope.json()["content_url"], headers=physician.headers)
+    with zipfile.ZipFile(io.BytesIO(b"".join(
+            own_keys.open_stream(envelope.json(), [content.content])))) as z:
+        assert len(z.namelist()) == 2

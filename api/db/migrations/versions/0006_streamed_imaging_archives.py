@@ -80,6 +80,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Dropping the sealed data keys would make every streamed archive unopenable.
+    streamed = op.get_bind().execute(sa.text(
+        "SELECT count(*) FROM imaging_studies WHERE archive_format = 2")).scalar()
+    if streamed:
+        raise RuntimeError(f"{streamed} imaging studies have streamed archives whose data keys "
+                           "only this revision stores; refusing to downgrade")
     op.drop_table("imaging_uploads")
     with op.batch_alter_table("imaging_reports", schema=None) as batch_op:
         batch_op.drop_index("ix_imaging_reports_study")
