@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
@@ -18,10 +19,14 @@ from api.errors import install_problem_handlers
 from api.health.router import router as health_router
 from api.identity import service as identity_service
 from api.identity.router import router as identity_router
-from api.imaging.router import UPLOAD_PATH_PATTERN, UPLOAD_SPOOL_MEMORY_BYTES
+from api.imaging.router import (
+    UPLOAD_PATH_PATTERN,
+    UPLOAD_SPOOL_MEMORY_BYTES,
+    authorise_upload_request,
+)
 from api.imaging.router import router as imaging_router
 from api.logging_setup import configure_logging
-from api.middleware import AccessLog, BodySizeLimit
+from api.middleware import AccessLog, BodySizeLimit, UploadGate
 from api.notifications.router import router as notifications_router
 from api.openapi_docs import document_problem_responses
 from api.records.router import router as records_router
@@ -79,6 +84,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     # Uploaded files stay in memory up to this size, then go to disk (Starlette's default is
     # 1 MiB per file, so a study of many sub-MiB instances was held whole in memory).
     MultiPartParser.spool_max_size = UPLOAD_SPOOL_MEMORY_BYTES
+    app.add_middleware(UploadGate, path_pattern=UPLOAD_PATH_PATTERN,
+                       authorise=partial(authorise_upload_request, built),
+                       max_per_user=settings.max_concurrent_uploads_per_user)
     app.add_middleware(AccessLog)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                        # Study uploads: the study limit plus room for multipart framing.

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections import Counter
+from collections.abc import Callable
 
+import anyio.to_thread
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import problem_response
+from api.errors import DomainError, problem_response
 
 log = logging.getLogger("ohms.access")
 
@@ -60,6 +63,54 @@ class _TooLarge(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(status_code=413, detail="the request body is too large")
+
+
+class UploadGate:
+    """Authorise a large upload before its body is read, and bound each user's concurrent
+    uploads.
+
+    A web framework parses (and spools to disk) a multipart body before route dependencies
+    run, so without this anyone could make the service write gigabytes to disk. For POSTs
+    to `path_pattern`, `authorise(bearer token or None)` runs first (in a thread; it raises
+    a DomainError to refuse, or returns the caller's key); a caller with `max_per_user`
+    uploads in flight gets 429.
+    """
+
+    def __init__(self, app: ASGIApp, *, path_pattern: str,
+                 authorise: Callable[[str | None], str], max_per_user: int) -> None:
+        self.app = app
+        self.pattern = re.compile(path_pattern)
+        self.authorise = authorise
+        self.max_per_user = max_per_user
+        self.active: Counter[str] = Counter()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (scope["type"] != "http" or scope["method"] != "POST"
+                or not self.pattern.match(scope.get("path", ""))):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        scheme, _, token = header.partition(" ")
+        try:
+            key = await anyio.to_thread.run_sync(
+                self.authorise, token.strip() if scheme.lower() == "bearer" else None)
+        except DomainError as exc:
+            await problem_response(exc.status, detail=exc.detail, type_slug=exc.type_slug,
+                                   headers=exc.headers or None)(scope, receive, send)
+            return
+        if self.active[key] >= self.max_per_user:
+            await problem_response(
+                429, detail=f"at most {self.max_per_user} uploads of yours at a time; wait "
+                            "for one to finish", type_slug="too-many-uploads",
+                headers={"Retry-After": "30"})(scope, receive, send)
+            return
+        self.active[key] += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active[key] -= 1
+            if not self.active[key]:
+                del self.active[key]
 
 
 class AccessLog:

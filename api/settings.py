@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         default=2 * 1024**3, gt=0,
         description="Largest DICOM study upload (request body, files or ZIP) in bytes",
     )
+    max_concurrent_uploads_per_user: int = Field(
+        default=2, gt=0,
+        description="Study uploads one user may have in flight at once (per process); "
+                    "more are answered 429",
+    )
 
     max_request_bytes: int = 1_048_576
     log_level: str = "INFO"

@@ -9,8 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Query, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 
-from api.deps import ContainerDep, Principal, SystemDB, TenantDB, require
-from api.errors import NotFound, problem_responses
+from api.composition import Container
+from api.deps import ContainerDep, Principal, SystemDB, TenantDB, authenticate, require
+from api.errors import Forbidden, NotFound, problem_responses
 from api.imaging import progress, service
 from api.imaging.schemas import (
     ArchiveEnvelope,
@@ -37,9 +38,18 @@ UPLOAD_SPOOL_MEMORY_BYTES = 64 * 1024
 MAX_FILES_PER_REQUEST = 1000
 
 
+def authorise_upload_request(container: Container, token: str | None) -> str:
+    """What may be checked before an upload's body is read (api.middleware.UploadGate):
+    a live session of a user who may upload studies. Returns the user's id."""
+    principal = authenticate(container, token)
+    if not principal.can("record:write") or not principal.roles & service.UPLOADER_ROLES:
+        raise Forbidden("studies are uploaded by radiologists or lab staff")
+    return str(principal.user_id)
+
+
 @router.post("/patients/{uhid}/imaging/studies", status_code=status.HTTP_201_CREATED,
              form_limits={"max_files": MAX_FILES_PER_REQUEST},
-             responses=problem_responses(401, 403, 404, 409, 413, 422, 503))
+             responses=problem_responses(401, 403, 404, 409, 413, 422, 429, 503))
 def upload_study(
     uhid: str, files: Annotated[list[UploadFile], File(description=(
         "DICOM Part 10 files of one study (at most 1000 per request), or one ZIP of them "

@@ -687,3 +687,51 @@ def test_a_keystore_pull_needs_the_institutions_grant(imaging: Imaging,
     with zipfile.ZipFile(io.BytesIO(b"".join(
             own_keys.open_stream(envelope.json(), [content.content])))) as z:
         assert len(z.namelist()) == 2
+
+
+def test_uploads_are_authorised_before_their_body_is_read(imaging: Imaging,
+                                                         centre: Institution) -> None:
+    ohms = imaging.ohms
+    patient, _ = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    pharmacist = imaging.site("pharmacy", "pharmacist").staff["pharmacist"]
+    for headers, status in (({}, 401), ({"Authorization": "Bearer not-a-token"}, 401),
+                            (pharmacist.headers, 403)):
+        sent: list[int] = []
+
+        def body(sent: list[int] = sent) -> Iterator[bytes]:
+            for n in range(4):
+                sent.append(n)
+                yield b"x" * 65536
+
+        r = ohms.client.post(f"/api/v1/patients/{uhid}/imaging/studies", content=body(),
+                             headers={**headers, "Content-Type": "multipart/form-data; "
+                                      "boundary=b", "Content-Length": str(4 * 65536)})
+        assert r.status_code == status and r.headers["content-type"] == PROBLEM, r.text
+        assert len(sent) <= 1, "the body was read before the caller was authorised"
+
+
+def test_a_users_concurrent_uploads_are_bounded(imaging: Imaging,
+                                                centre: Institution) -> None:
+    ohms = imaging.ohms
+    limit = ohms.container.settings.max_concurrent_uploads_per_user
+    patient, _ = keyed_patient(ohms)
+    uhid = patient.user.uhid
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    radiologist = centre.staff["radiologist"]
+    held_at = "validating" if imaging.orthancs is None else "filing"
+    studies = [[(f"{n}.dcm", d) for n, d in enumerate(ct_study(uhid, 2, series=1))]
+               for _ in range(limit + 1)]
+    ids = [str(uuid.uuid4()) for _ in studies]
+    with ThreadPoolExecutor(limit) as pool:
+        with upload_held(imaging, centre):
+            running = [pool.submit(upload, ohms, radiologist, uhid, files, upload_id)
+                       for files, upload_id in zip(studies[:limit], ids[:limit], strict=True)]
+            for upload_id in ids[:limit]:
+                poll(ohms, f"/api/v1/imaging/uploads/{upload_id}", radiologist.headers,
+                     lambda b: b["phase"] == held_at)
+            extra = upload(ohms, radiologist, uhid, studies[-1], ids[-1])
+            assert extra.status_code == 429 and extra.headers["Retry-After"], extra.text
+        assert all(f.result(timeout=120).status_code == 201 for f in running)
+    after = upload(ohms, radiologist, uhid, studies[-1])
+    assert after.status_code == 201, after.text
