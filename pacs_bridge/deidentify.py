@@ -1,33 +1,33 @@
-"""De-identified export of a study for research, after DICOM PS3.15 Annex E, Basic Profile.
+"""De-identified export of a study for research: DICOM PS3.15 Annex E Basic Profile,
+applied as a keep-list.
 
 No maintained library fits: `dicognito` replaces identifiers with realistic fake values and
 shifts dates (not the Basic Profile's actions), and `deid` brings matplotlib and its own
-recipe format. This module applies the Basic Application Level Confidentiality Profile's
-actions (PS3.15 Table E.1-1, Basic Profile column, without options) to the attributes below:
+recipe format. A remove-list misses whatever it does not name (free text in comments,
+locations, reasons for visit, vendor fields), so this module keeps only what it names:
 
-- Z, emptied (or set to the caller's pseudonym for PatientName and PatientID): the
-  `EMPTIED` table: patient name, ID, birth date and sex, accession number, study ID, study
-  date and time, content date and time, referring physician, order numbers, content creator,
-  verifying observer.
-- X, removed: the `REMOVED` table: institution and department, other physicians and
-  operators, station, descriptions and comments, other patient IDs and names, age, size,
-  weight, address, telephone and telecom, ethnic group, occupation, history, religion,
-  residence, alerts, allergies, pregnancy and smoking status, insurance, admission and visit
-  data, device serial number, protocol name, request and procedure-step attributes, series,
-  acquisition and instance-creation dates and times, referenced patient/study sequences,
-  SR content sequence; also every private element, overlay data and comments (60xx,3000/4000)
-  and curve data (50xx).
-- U, UIDs replaced: every element of VR UI (at any depth, file meta included) except those
-  naming a class or encoding (`KEPT_UIDS`, and any UID of the DICOM root 1.2.840.10008).
-  New UIDs are `2.25.` UUID-derived values from a SHA-512 of a per-export secret and the old
-  UID, so references stay consistent within an export and cannot be linked across exports.
-- Stricter than the table: every other PN element at any depth is emptied.
+- Kept (`SAFE`): the technical attributes needed to display and measure the images (image
+  pixel, plane, VOI/modality LUT, CT/MR acquisition parameters, series structure,
+  manufacturer and model), recursively inside the functional-group and image-reference
+  sequences it also keeps. Everything else goes: every date, time and free-text element,
+  every private element, overlays and curves, every other sequence.
+- U, UIDs replaced: every kept element of VR UI (at any depth) except those naming a class
+  or encoding (`KEPT_UIDS`, and any UID of the DICOM root 1.2.840.10008). New UIDs are
+  `2.25.` UUID-derived values from a SHA-512 of a per-export secret and the old UID, so
+  references stay consistent within an export and cannot be linked across exports.
+- Z, present but empty (type 2 attributes of the patient and study modules): patient name,
+  ID, birth date and sex, study date and time, referring physician, study ID, accession
+  number; the caller's pseudonym goes into PatientName and PatientID.
 - Added: PatientIdentityRemoved YES, DeidentificationMethod, DeidentificationMethodCode
-  Sequence (DCM 113100, Basic Application Confidentiality Profile), and
-  LongitudinalTemporalInformationModified REMOVED.
+  Sequence (DCM 113100, Basic Application Confidentiality Profile; no retain options), and
+  LongitudinalTemporalInformationModified REMOVED (every date is gone).
+- File meta information is rebuilt: only the SOP class, the new SOP instance UID and the
+  transfer syntax (no source AE title or implementation details of the sender).
 
-Instances with BurnedInAnnotation YES are refused: the Basic Profile requires their pixel
-data to be cleaned, which this module does not do.
+Refused (`NotDeidentifiable`): instances that declare burned-in annotation, instances of
+photographic or secondary-capture kinds (US, SC, XC, OT, DOC, ES, GM, SM, IO, PX) that do
+not declare its absence, and encapsulated documents (PDF/CDA): their identifying content is
+in pixels or documents, which this module does not clean.
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import pydicom
-from pydicom.dataelem import DataElement
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 
@@ -49,48 +48,60 @@ from pacs_bridge.manifest import ManifestEntry, StudyManifest
 from pacs_bridge.store import DicomStore, write_instances_zip
 from pacs_bridge.validation import parse_dicom, sha256_hex
 
-DEIDENTIFICATION_METHOD = "PS3.15 E Basic Application Level Confidentiality Profile"
+DEIDENTIFICATION_METHOD = "PS3.15 E Basic Profile, keep-list"
 
-EMPTIED = frozenset({
-    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "AccessionNumber",
-    "ReferringPhysicianName", "StudyID", "StudyDate", "StudyTime", "ContentDate",
-    "ContentTime", "ContentCreatorName", "FillerOrderNumberImagingServiceRequest",
-    "PlacerOrderNumberImagingServiceRequest", "VerifyingObserverName",
-    "VerifyingObserverIdentificationCodeSequence", "ContrastBolusAgent",
+SAFE = frozenset({
+    # SOP common and series structure
+    "SOPClassUID", "SOPInstanceUID", "SpecificCharacterSet", "InstanceNumber",
+    "StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID", "SeriesNumber",
+    "AcquisitionNumber", "Modality", "BodyPartExamined", "Laterality", "ImageLaterality",
+    "PatientPosition", "ViewPosition", "ImageType", "PositionReferenceIndicator",
+    "Manufacturer", "ManufacturerModelName", "BurnedInAnnotation",
+    "RecognizableVisualFeatures", "PresentationIntentType",
+    # image pixel
+    "SamplesPerPixel", "PhotometricInterpretation", "Rows", "Columns", "BitsAllocated",
+    "BitsStored", "HighBit", "PixelRepresentation", "PlanarConfiguration", "PixelData",
+    "FloatPixelData", "DoubleFloatPixelData", "NumberOfFrames", "FrameIncrementPointer",
+    "FrameTime", "PixelAspectRatio", "SmallestImagePixelValue", "LargestImagePixelValue",
+    "PixelPaddingValue", "PixelPaddingRangeLimit",
+    "RedPaletteColorLookupTableDescriptor", "GreenPaletteColorLookupTableDescriptor",
+    "BluePaletteColorLookupTableDescriptor", "RedPaletteColorLookupTableData",
+    "GreenPaletteColorLookupTableData", "BluePaletteColorLookupTableData",
+    "LossyImageCompression", "LossyImageCompressionRatio", "LossyImageCompressionMethod",
+    # image plane and geometry
+    "PixelSpacing", "ImagerPixelSpacing", "ImageOrientationPatient", "ImagePositionPatient",
+    "SliceThickness", "SliceLocation", "SpacingBetweenSlices", "PatientOrientation",
+    # modality and VOI LUT
+    "WindowCenter", "WindowWidth", "WindowCenterWidthExplanation", "RescaleIntercept",
+    "RescaleSlope", "RescaleType", "VOILUTFunction",
+    # CT and X-ray acquisition
+    "KVP", "XRayTubeCurrent", "ExposureTime", "Exposure", "ConvolutionKernel",
+    "ReconstructionDiameter", "GantryDetectorTilt", "TableHeight", "RotationDirection",
+    "FilterType", "GeneratorPower", "FocalSpots", "DataCollectionDiameter",
+    "SpiralPitchFactor", "CTDIvol", "ScanOptions", "SingleCollimationWidth",
+    "TotalCollimationWidth", "TableSpeed", "TableFeedPerRotation",
+    # MR acquisition
+    "MagneticFieldStrength", "RepetitionTime", "EchoTime", "FlipAngle", "ScanningSequence",
+    "SequenceVariant", "MRAcquisitionType", "EchoTrainLength", "InversionTime",
+    "ImagingFrequency", "ImagedNucleus", "NumberOfAverages", "EchoNumbers",
+    "PixelBandwidth", "SAR", "dBdt",
+    # sequences kept, filtered by this same list inside
+    "SourceImageSequence", "ReferencedImageSequence", "ReferencedSOPClassUID",
+    "ReferencedSOPInstanceUID", "ReferencedFrameNumber",
+    "SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence",
+    "PixelMeasuresSequence", "PlanePositionSequence", "PlaneOrientationSequence",
+    "FrameVOILUTSequence", "PixelValueTransformationSequence", "FrameContentSequence",
+    "InStackPositionNumber", "StackID", "TemporalPositionIndex", "DimensionIndexValues",
 })
 
-REMOVED = frozenset({
-    "InstitutionName", "InstitutionAddress", "InstitutionCodeSequence",
-    "InstitutionalDepartmentName", "ReferringPhysicianAddress",
-    "ReferringPhysicianTelephoneNumbers", "ReferringPhysicianIdentificationSequence",
-    "ConsultingPhysicianName", "PhysiciansOfRecord", "PhysiciansOfRecordIdentificationSequence",
-    "PerformingPhysicianName", "PerformingPhysicianIdentificationSequence",
-    "NameOfPhysiciansReadingStudy", "PhysiciansReadingStudyIdentificationSequence",
-    "OperatorsName", "OperatorIdentificationSequence", "StationName", "StudyDescription",
-    "SeriesDescription", "AdmittingDiagnosesDescription", "AdmittingDiagnosesCodeSequence",
-    "DerivationDescription", "IssuerOfPatientID", "PatientBirthTime", "OtherPatientIDs",
-    "OtherPatientIDsSequence", "OtherPatientNames", "PatientBirthName", "PatientAge",
-    "PatientSize", "PatientWeight", "PatientAddress", "PatientMotherBirthName", "MilitaryRank",
-    "BranchOfService", "MedicalRecordLocator", "PatientTelephoneNumbers",
-    "PatientTelecomInformation", "EthnicGroup", "Occupation", "AdditionalPatientHistory",
-    "PatientComments", "PatientReligiousPreference", "CountryOfResidence", "RegionOfResidence",
-    "MedicalAlerts", "Allergies", "SmokingStatus", "PregnancyStatus", "LastMenstrualDate",
-    "PatientState", "SpecialNeeds", "PatientInsurancePlanCodeSequence",
-    "PatientPrimaryLanguageCodeSequence", "ResponsiblePerson", "ResponsibleOrganization",
-    "AdmissionID", "IssuerOfAdmissionIDSequence", "CurrentPatientLocation",
-    "PatientInstitutionResidence", "VisitComments", "DeviceSerialNumber", "ProtocolName",
-    "ImageComments", "AcquisitionComments", "FrameComments", "TextComments",
-    "RequestAttributesSequence", "RequestingPhysician", "RequestingService",
-    "RequestedProcedureDescription", "RequestedProcedureID", "ReasonForTheRequestedProcedure",
-    "ReasonForStudy", "PerformedProcedureStepDescription", "PerformedProcedureStepID",
-    "PerformedProcedureStepStartDate", "PerformedProcedureStepStartTime",
-    "PerformedProcedureStepEndDate", "PerformedProcedureStepEndTime",
-    "ScheduledProcedureStepDescription", "ScheduledProcedureStepID",
-    "ScheduledPerformingPhysicianName", "ReferencedPatientSequence",
-    "ReferencedStudySequence", "ReferencedPatientPhotoSequence", "SeriesDate", "SeriesTime",
-    "AcquisitionDate", "AcquisitionTime", "AcquisitionDateTime", "InstanceCreationDate",
-    "InstanceCreationTime", "SoftwareVersions", "ContentSequence",
-})
+# Type 2 attributes of the patient and general study modules: present, empty.
+EMPTIED = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate",
+           "StudyTime", "ReferringPhysicianName", "StudyID", "AccessionNumber")
+
+# Kinds of images whose identifying content is typically in the pixels (photographs,
+# screen captures, scanned documents): exported only when they declare none.
+_PHOTOGRAPHIC_MODALITIES = frozenset({"US", "SC", "XC", "OT", "DOC", "ES", "GM", "SM", "IO",
+                                      "PX"})
 
 KEPT_UIDS = frozenset({
     "SOPClassUID", "MediaStorageSOPClassUID", "ReferencedSOPClassUID",
@@ -101,8 +112,11 @@ KEPT_UIDS = frozenset({
 _DICOM_ROOT_UID = "1.2.840.10008."
 
 
-class BurnedInAnnotation(DicomInvalid):
-    """The instance declares identifying text burned into its pixels."""
+class NotDeidentifiable(DicomInvalid):
+    """The instance's identifying content may be in its pixels or an embedded document."""
+
+
+BurnedInAnnotation = NotDeidentifiable  # the name earlier callers used
 
 
 class UidRemapper:
@@ -130,37 +144,43 @@ def _remap_uid_value(value: object, remap: UidRemapper) -> object:
     return value
 
 
-def _apply_profile(dataset: Dataset, remap: UidRemapper) -> None:
-    def visit(current: Dataset, element: DataElement) -> None:
+def _keep_only_safe(dataset: Dataset, remap: UidRemapper) -> None:
+    """Delete every element not in SAFE (recursing into the kept sequences); remap UIDs."""
+    for element in list(dataset):
         keyword = element.keyword
-        group = element.tag.group
-        is_curve = 0x5000 <= group <= 0x50FF
-        is_overlay_text_or_data = 0x6000 <= group <= 0x60FF and element.tag.element in (
-            0x3000,
-            0x4000,
-        )
-        if element.tag.is_private or keyword in REMOVED or is_curve or is_overlay_text_or_data:
-            del current[element.tag]
-        elif keyword in EMPTIED or element.VR == "PN":
-            element.value = Sequence() if element.VR == "SQ" else ""
+        if element.tag.is_private or keyword not in SAFE:
+            del dataset[element.tag]
+        elif element.VR == "SQ":
+            for item in element.value:
+                _keep_only_safe(item, remap)
         elif element.VR == "UI" and keyword not in KEPT_UIDS:
             element.value = _remap_uid_value(element.value, remap)
 
-    dataset.walk(visit)
-    dataset.file_meta.walk(visit)
+
+def _refuse_unsafe_content(dataset: Dataset) -> None:
+    sop = dataset.get("SOPInstanceUID", "")
+    burned_in = str(dataset.get("BurnedInAnnotation", "")).strip().upper()
+    if burned_in == "YES":
+        raise NotDeidentifiable(f"instance {sop} has burned-in annotation: its pixels would "
+                                "need cleaning before a de-identified export")
+    if "EncapsulatedDocument" in dataset:
+        raise NotDeidentifiable(f"instance {sop} is an encapsulated document, which is not "
+                                "de-identified by this export")
+    if str(dataset.get("Modality", "")).upper() in _PHOTOGRAPHIC_MODALITIES and burned_in != "NO":
+        raise NotDeidentifiable(f"instance {sop} is of a kind that often carries identifying "
+                                "text in its pixels and does not declare BurnedInAnnotation NO")
 
 
 def deidentify_instance(
     data: bytes, remap: UidRemapper, *, patient_pseudonym: str | None = None
 ) -> bytes:
-    """The Basic Profile applied to one instance's bytes; returns the new file's bytes."""
+    """The keep-list profile applied to one instance's bytes; returns the new file's bytes."""
     dataset = parse_dicom(data, defer_values=False)
-    if str(dataset.get("BurnedInAnnotation", "")).strip().upper() == "YES":
-        raise BurnedInAnnotation(
-            f"instance {dataset.get('SOPInstanceUID', '')} has burned-in annotation: "
-            "its pixels would need cleaning before a de-identified export"
-        )
-    _apply_profile(dataset, remap)
+    _refuse_unsafe_content(dataset)
+    transfer_syntax = dataset.file_meta.TransferSyntaxUID
+    _keep_only_safe(dataset, remap)
+    for keyword in EMPTIED:
+        setattr(dataset, keyword, "")
     if patient_pseudonym is not None:
         dataset.PatientID = patient_pseudonym
         dataset.PatientName = patient_pseudonym
@@ -172,6 +192,11 @@ def deidentify_instance(
     method_code.CodeMeaning = "Basic Application Confidentiality Profile"
     dataset.DeidentificationMethodCodeSequence = Sequence([method_code])
     dataset.LongitudinalTemporalInformationModified = "REMOVED"
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = dataset.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
+    meta.TransferSyntaxUID = transfer_syntax
+    dataset.file_meta = meta
     out = io.BytesIO()
     dataset.save_as(out, enforce_file_format=True)
     return out.getvalue()
@@ -186,6 +211,14 @@ class DeidentifiedExport:
     archive_bytes: int
 
 
+def _recorded_instances(store: DicomStore, manifest: StudyManifest) -> Iterator[bytes]:
+    """Exactly the instances a manifest names, each checked against it."""
+    for entry in manifest.entries:
+        data = store.get_instance(entry.sop_instance_uid)
+        manifest.check_instance(entry.sop_instance_uid, data)
+        yield data
+
+
 def export_deidentified_study(
     store: DicomStore,
     study_instance_uid: str,
@@ -193,14 +226,21 @@ def export_deidentified_study(
     *,
     patient_pseudonym: str | None = None,
     secret: str | None = None,
+    manifest: StudyManifest | None = None,
 ) -> DeidentifiedExport:
-    """Write a de-identified copy of the study as a ZIP to `out`, one instance at a time."""
+    """Write a de-identified copy of the study as a ZIP to `out`, one instance at a time.
+
+    With `manifest`, exactly its instances (checked against it; `ManifestMismatch`
+    otherwise), not whatever else the store holds under the same Study Instance UID.
+    """
     remap = UidRemapper(secret)
     new_study_uid = remap(study_instance_uid)
     entries: list[ManifestEntry] = []
+    source = (_recorded_instances(store, manifest) if manifest is not None
+              else (data for _, data in store.export_study(study_instance_uid)))
 
     def members() -> Iterator[tuple[str, bytes]]:
-        for _, data in store.export_study(study_instance_uid):
+        for data in source:
             cleaned = deidentify_instance(data, remap, patient_pseudonym=patient_pseudonym)
             new_sop_uid = str(pydicom.dcmread(io.BytesIO(cleaned), stop_before_pixels=True)
                               .SOPInstanceUID)

@@ -693,7 +693,12 @@ def deidentified_export(session: Session, container: Container, *, reader: Princ
     try:
         export_deidentified_study(container.dicom.of(study.uploader_org_id),
                                   study.study_instance_uid, spool,
-                                  patient_pseudonym=f"OHMS-{uuid.uuid4().hex[:12]}")
+                                  patient_pseudonym=f"OHMS-{uuid.uuid4().hex[:12]}",
+                                  manifest=StudyManifest.from_json(study.manifest))
+    except ManifestMismatch:
+        spool.close()
+        raise records.StoredRecordDamaged("the uploader's DICOM store no longer holds this "
+                                          "study as recorded") from None
     except (DicomInvalid, DicomNotFound, DicomStoreUnavailable) as exc:
         spool.close()
         raise _dicom_errors(exc) from None

@@ -110,3 +110,70 @@ def test_instances_with_burned_in_annotation_are_not_exported(
     stored = store.store_instance(make_ct_instance(patient_id, burned_in_annotation=True))
     with pytest.raises(DicomInvalid):
         export_deidentified_study(store, stored.study_instance_uid, io.BytesIO())
+
+
+def _with(data: bytes, **attributes: object) -> bytes:
+    ds = dcmread(io.BytesIO(data))
+    for keyword, value in attributes.items():
+        if value is None:
+            delattr(ds, keyword)
+        else:
+            setattr(ds, keyword, value)
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+def test_free_text_dates_and_unlisted_attributes_do_not_survive(
+    store: DicomStore, patient_id: str, make_ct_instance: Callable[..., bytes]
+) -> None:
+    leaky = _with(make_ct_instance(patient_id),
+                  StudyComments="Mr John Smith, MRN 12345, seen by Dr Who",
+                  PerformedLocation="Ward 7, bed 3", ReasonForVisit="fell at 12 Elm Road",
+                  TimezoneOffsetFromUTC="+0530", DateOfSecondaryCapture="20240103",
+                  InstitutionName="Radiology Centre A")
+    stored = store.store_instance(leaky)
+    out = io.BytesIO()
+    export_deidentified_study(store, stored.study_instance_uid, out, patient_pseudonym="P-1")
+    (ds,) = read_members(out.getvalue())
+    for keyword in ("StudyComments", "PerformedLocation", "ReasonForVisit",
+                    "TimezoneOffsetFromUTC", "DateOfSecondaryCapture", "InstitutionName",
+                    "StudyDescription", "PatientAddress", "SourceApplicationEntityTitle"):
+        assert keyword not in ds and keyword not in ds.file_meta
+    raw = out.getvalue()
+    for text in (b"John Smith", b"Ward 7", b"Elm Road", b"20240102", b"Radiology Centre"):
+        assert text not in raw
+    assert ds.PatientID == "P-1" and ds.LongitudinalTemporalInformationModified == "REMOVED"
+    assert ds.Rows and ds.WindowWidth and ds.RescaleIntercept == -1024  # still readable
+
+
+@pytest.mark.parametrize("change", [
+    {"Modality": "US", "BurnedInAnnotation": None},
+    {"Modality": "OT", "BurnedInAnnotation": None},
+    {"EncapsulatedDocument": b"%PDF-1.4 referral letter for John Smith"},
+])
+def test_content_that_may_hold_identity_in_pixels_or_documents_is_refused(
+    store: DicomStore, patient_id: str, make_ct_instance: Callable[..., bytes],
+    change: dict[str, object],
+) -> None:
+    stored = store.store_instance(_with(make_ct_instance(patient_id), **change))
+    with pytest.raises(DicomInvalid):
+        export_deidentified_study(store, stored.study_instance_uid, io.BytesIO())
+
+
+def test_an_export_by_manifest_holds_exactly_the_recorded_instances(
+    store: DicomStore, patient_id: str, make_ct_study: MakeStudy
+) -> None:
+    first = make_ct_study(patient_id, 2, series=1)
+    recorded = upload_files(store, (UploadedFile(str(i), d) for i, d in enumerate(first)))
+    manifest = next(iter(recorded.manifests.values()))
+    # Another instance of the same study reaches the store later, outside that upload.
+    extra = dcmread(io.BytesIO(make_ct_study(patient_id, 1, series=1)[0]))
+    extra.StudyInstanceUID = manifest.study_instance_uid
+    buffer = io.BytesIO()
+    extra.save_as(buffer, enforce_file_format=True)
+    second = buffer.getvalue()
+    store.store_instance(second)
+    out = io.BytesIO()
+    export_deidentified_study(store, manifest.study_instance_uid, out, manifest=manifest)
+    assert len(read_members(out.getvalue())) == 2
