@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import posixpath
 import stat
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -388,6 +389,40 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Upload
     return b"".join(chunks)
 
 
+# Directories and ignored members (DICOMDIR, __MACOSX/) an archive may hold beside images.
+_MEMBER_ALLOWANCE = 1000
+_EOCD = b"PK\x05\x06"
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_EOCD = b"PK\x06\x06"
+
+
+def _declared_entries(archive: IO[bytes]) -> int | None:
+    """The entry count the archive's end-of-central-directory record declares (ZIP64 too),
+    read from its last 64 KiB; None when there is no such record (not a ZIP)."""
+    size = archive.seek(0, 2)
+    tail_start = max(0, size - (22 + 65535))
+    archive.seek(tail_start)
+    tail = archive.read()
+    archive.seek(0)
+    at = tail.rfind(_EOCD)
+    if at < 0 or len(tail) < at + 22:
+        return None
+    (entries,) = struct.unpack_from("<H", tail, at + 10)
+    if entries != 0xFFFF:
+        return int(entries)
+    locator = at - 20
+    if locator < 0 or tail[locator:locator + 4] != _ZIP64_LOCATOR:
+        return None
+    (record_offset,) = struct.unpack_from("<Q", tail, locator + 8)
+    archive.seek(record_offset)
+    record = archive.read(56)
+    archive.seek(0)
+    if len(record) < 40 or record[:4] != _ZIP64_EOCD:
+        return None
+    (total,) = struct.unpack_from("<Q", record, 32)
+    return int(total)
+
+
 def upload_zip(
     store: DicomStore,
     archive: BinaryIO,
@@ -404,6 +439,11 @@ def upload_zip(
     limits = limits or UploadLimits()
     spooled = _spool_archive(archive, limits)
     try:
+        declared = _declared_entries(spooled)
+        # Checked before zipfile reads the central directory: it makes an object per entry.
+        if declared is not None and declared > limits.max_instances + _MEMBER_ALLOWANCE:
+            raise UnsafeArchive(f"archive declares {declared} members; at most "
+                                f"{limits.max_instances} instances are accepted")
         try:
             opened = zipfile.ZipFile(spooled)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:

@@ -253,3 +253,27 @@ def test_non_zip_and_empty_uploads_are_refused(store: DicomStore) -> None:
     empty_zip.seek(0)
     with pytest.raises(DicomInvalid):
         upload_zip(store, empty_zip)
+
+
+def test_member_counts_are_read_from_the_end_record_before_parsing(
+    store: DicomStore, patient_id: str, make_ct_study: MakeStudy,
+    make_zip: Callable[..., bytes],
+) -> None:
+    from pacs_bridge.upload import _declared_entries
+
+    limits = UploadLimits(max_instances=50)
+    # A real archive with more members than the limit and its allowance.
+    crowded = make_zip([(f"d{i}/", b"") for i in range(1100)])
+    assert _declared_entries(io.BytesIO(crowded)) == 1100
+    with pytest.raises(UnsafeArchive, match="declares 1100 members"):
+        upload_zip(store, io.BytesIO(crowded), limits=limits)
+    # Past 65535 entries the count is in the ZIP64 end record: read and refused the same way.
+    many = io.BytesIO()
+    with zipfile.ZipFile(many, "w") as archive:
+        for i in range(65_600):
+            archive.writestr(f"{i}", b"")
+    assert _declared_entries(io.BytesIO(many.getvalue())) == 65_600
+    with pytest.raises(UnsafeArchive, match="declares 65600 members"):
+        upload_zip(store, io.BytesIO(many.getvalue()), limits=limits)
+    assert _declared_entries(io.BytesIO(b"not a zip at all")) is None
+    assert store.list_studies(patient_id) == []
