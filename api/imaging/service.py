@@ -210,26 +210,31 @@ def upload_study(session: Session, container: Container, *, uploader: Principal,
     """Validate and store one study in the uploader's PACS, then file it; all or nothing.
     Progress is recorded under `upload_id` (one is chosen when none is given)."""
     org_id = _authorise_upload(session, container, uploader, patient)
-    keys = records.patient_public_key(session, patient)
+    keys_hex = records.patient_public_key(session, patient).umbral_public_key
+    patient_id, uhid = patient.id, patient.uhid
+    # The long phases (validating, storing, archiving, encrypting) hold no database
+    # connection: the read-only transaction so far ends here, filing opens a short one.
+    session.commit()
     sizes = [_size_of(fh) for _, fh in files]
     tracker = UploadTracker.start(
         container.sessions, uploader.tenant, organization_id=org_id,
-        uploader_id=uploader.user_id, patient_id=patient.id, upload_id=upload_id,
+        uploader_id=uploader.user_id, patient_id=patient_id, upload_id=upload_id,
         bytes_total=None if None in sizes else sum(s or 0 for s in sizes))
     store = container.dicom.of(org_id)
     added: list[StoredInstance] = []
     stored_blobs: list[str] = []
     try:
-        result = _validate_and_store(container, store, patient, files, tracker)
+        result = _validate_and_store(container, store, uhid, files, tracker)
         added = [s for s in result.instances if s.newly_stored]
         if len(result.manifests) != 1:
             raise Invalid(f"an upload holds one study; this one holds {len(result.manifests)}")
         manifest = next(iter(result.manifests.values()))
-        _refuse_refiling(session, org_id, patient, manifest)
+        _refuse_refiling(session, org_id, patient_id, manifest)
+        session.commit()
         study, record = _file_study(session, container, store, tracker, uploader=uploader,
-                                    org_id=org_id, patient=patient,
-                                    keys_hex=keys.umbral_public_key, manifest=manifest,
-                                    result=result, stored_blobs=stored_blobs)
+                                    org_id=org_id, patient=patient, keys_hex=keys_hex,
+                                    manifest=manifest, result=result,
+                                    stored_blobs=stored_blobs)
         tracker.complete_in(session, study.id)
         # Committed here, not after the response: if the commit fails, what this upload
         # put into the PACS and the blob store is removed again below.
@@ -242,12 +247,12 @@ def upload_study(session: Session, container: Container, *, uploader: Principal,
     return UploadedStudy(study, record, tracker.upload_id)
 
 
-def _refuse_refiling(session: Session, org_id: uuid.UUID, patient: User,
+def _refuse_refiling(session: Session, org_id: uuid.UUID, patient_id: uuid.UUID,
                      manifest: StudyManifest) -> None:
     """The same instances, uploaded again by the same institution (a retried upload), are
     not filed twice: 409 naming the study they are filed as."""
     existing = session.scalar(select(ImagingStudy.id).where(
-        ImagingStudy.patient_id == patient.id, ImagingStudy.uploader_org_id == org_id,
+        ImagingStudy.patient_id == patient_id, ImagingStudy.uploader_org_id == org_id,
         ImagingStudy.manifest_digest == manifest.digest))
     if existing is not None:
         raise Conflict(f"these instances are already filed as imaging study {existing}")
@@ -270,17 +275,17 @@ def _undo_upload(container: Container, store: DicomStore, added: list[StoredInst
                         "from the blob store")
 
 
-def _validate_and_store(container: Container, store: DicomStore, patient: User,
+def _validate_and_store(container: Container, store: DicomStore, uhid: str,
                         files: list[tuple[str, IO[bytes]]],
                         tracker: UploadTracker) -> UploadResult:
     is_zip = len(files) == 1 and (files[0][0].lower().endswith(".zip")
                                   or _looks_like_zip(files[0][1]))
     try:
         if is_zip:
-            return upload_zip(store, files[0][1], expected_patient_id=patient.uhid,  # type: ignore[arg-type]
+            return upload_zip(store, files[0][1], expected_patient_id=uhid,  # type: ignore[arg-type]
                               limits=_limits(container), on_progress=tracker.on_progress)
         return upload_files(store, [UploadedFile(name, fh) for name, fh in files],  # type: ignore[arg-type]
-                            expected_patient_id=patient.uhid, limits=_limits(container),
+                            expected_patient_id=uhid, limits=_limits(container),
                             on_progress=tracker.on_progress)
     except (DicomInvalid, DicomStoreUnavailable) as exc:
         raise _dicom_errors(exc) from None

@@ -487,6 +487,8 @@ def test_upload_progress_is_visible_while_it_runs(imaging: Imaging,
                            lambda b: b["status"] == "processing" and b["phase"] == held_at)
             assert running["instances_total"] == 6 and running["instances_done"] == 6
             assert running["study_id"] is None and running["bytes_total"] > 0
+            if imaging.orthancs is None:  # held while storing: no database connection held
+                assert ohms.container.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
             assert not sent.done()
         r = sent.result(timeout=60)
     assert r.status_code == 201, r.text
