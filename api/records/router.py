@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, status
 from pydantic import AwareDatetime
+from sqlalchemy.orm import Session
 
 from api.access.catalog import Role
 from api.deps import ContainerDep, Principal, SystemDB, authenticated, require
@@ -36,6 +37,18 @@ Purpose = Literal["treatment", "claim", "research", "emergency"]
 FhirResource = Annotated[dict[str, Any], Body(
     description="One FHIR R4 resource (JSON). Its subject/patient, when present, is "
                 "Patient/<UHID> or an identifier of system https://ohms.dev/fhir/sid/uhid")]
+
+
+def _administered_organization(db: Session, principal: Principal,
+                               organization_id: uuid.UUID) -> Organization:
+    """The caller's own organisation (404 for any other), if the caller administers it."""
+    org = db.get(Organization, organization_id)
+    if org is None or (not principal.is_system_admin
+                       and principal.organization_id != organization_id):
+        raise NotFound("no such organisation")
+    if not principal.is_system_admin and Role.org_admin not in principal.roles:
+        raise Forbidden("only the organisation's administrators manage its keys")
+    return org
 
 
 def _keys_out(row: UmbralKeys) -> PublicKeysOut:
@@ -76,12 +89,7 @@ def publish_organization_keys_route(
 ) -> PublicKeysOut:
     """The institution's Umbral public keys (kept by the institution), shown in the
     directory so patients can issue kfrags to it."""
-    org = db.get(Organization, organization_id)
-    if org is None or (not principal.is_system_admin
-                       and principal.organization_id != organization_id):
-        raise NotFound("no such organisation")
-    if not principal.is_system_admin and Role.org_admin not in principal.roles:
-        raise Forbidden("only the organisation's administrators publish its keys")
+    org = _administered_organization(db, principal, organization_id)
     keys = parse_public_keys(body.umbral_public_key, body.verifying_key)
     return _keys_out(publish_organization_keys(db, org, keys))
 
@@ -96,12 +104,7 @@ def create_custodial_organization_keys_route(
     """Convenience tier: the service makes and keeps the institution's Umbral keys in its
     sealed keystore; granted records are then served decrypted to its staff
     (GET /records/{id}/resource). Institutions that hold their own keys use PUT .../keys."""
-    org = db.get(Organization, organization_id)
-    if org is None or (not principal.is_system_admin
-                       and principal.organization_id != organization_id):
-        raise NotFound("no such organisation")
-    if not principal.is_system_admin and Role.org_admin not in principal.roles:
-        raise Forbidden("only the organisation's administrators manage its keys")
+    org = _administered_organization(db, principal, organization_id)
     return _keys_out(create_custodial_organization_keys(db, container.keystore, org))
 
 

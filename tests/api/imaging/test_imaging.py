@@ -73,9 +73,7 @@ def test_upload_pull_byte_identical_refusals_and_revocation(imaging: Imaging,
     ohms = imaging.ohms
     hospital = imaging.site("hospital", "physician", orthanc=1, custodial=True)
     outsider = imaging.site("hospital", "physician", custodial=True)
-    patient, keys = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    patient, keys, uhid = imaging_patient(ohms, centre)
     originals = ct_study(uhid, 5, series=2)
 
     r = upload(ohms, centre.staff["radiologist"], uhid,
@@ -207,12 +205,17 @@ def png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
+def imaging_patient(ohms: Any, centre: Institution) -> tuple[WalletPatient, KeyHolder, str]:
+    """A new patient with keys, who grants `centre` treatment access to imaging."""
+    patient, keys = keyed_patient(ohms)
+    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    return patient, keys, patient.user.uhid
+
+
 def uploaded_study(imaging: Imaging, centre: Institution,
                    instances: int = 2) -> tuple[WalletPatient, str, Any]:
     """A new patient who grants `centre` imaging, and a study the centre uploaded."""
-    patient, _ = keyed_patient(imaging.ohms)
-    uhid = patient.user.uhid
-    treatment_grant(imaging.ohms, patient, centre.org_id, scope="category:imaging")
+    patient, _, uhid = imaging_patient(imaging.ohms, centre)
     r = upload(imaging.ohms, centre.staff["radiologist"], uhid,
                [(f"{n}.dcm", d) for n, d in enumerate(ct_study(uhid, instances, series=1))])
     assert r.status_code == 201, r.text
@@ -222,9 +225,7 @@ def uploaded_study(imaging: Imaging, centre: Institution,
 def test_grantee_holding_its_keys_imports_on_its_side(imaging: Imaging,
                                                       centre: Institution) -> None:
     ohms = imaging.ohms
-    patient, keys = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    patient, keys, uhid = imaging_patient(ohms, centre)
     originals = ct_study(uhid, 3, series=1)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
@@ -290,9 +291,7 @@ def test_research_grantee_gets_deidentified_export(imaging: Imaging,
 def test_bad_input_is_refused_and_nothing_stored(imaging: Imaging, centre: Institution,
                                                  case: str) -> None:
     ohms = imaging.ohms
-    patient, _ = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    _, _, uhid = imaging_patient(ohms, centre)
     good = ct_study(uhid, 2, series=1)
     bad = {
         "not_dicom": b"%PDF-1.4 not an image" * 10,
@@ -321,9 +320,7 @@ def _sop_uid(data: bytes) -> str:
 def test_a_damaged_zip_is_refused_and_nothing_stored(imaging: Imaging,
                                                      centre: Institution) -> None:
     ohms = imaging.ohms
-    patient, _ = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    _, _, uhid = imaging_patient(ohms, centre)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
         for n, data in enumerate(ct_study(uhid, 2, series=1)):
@@ -390,9 +387,7 @@ def test_pull_into_a_stopped_store_is_503_and_works_later(
         receiving: tuple[Institution, StoreSwitch]) -> None:
     ohms = imaging.ohms
     hospital, switch = receiving
-    patient, keys = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    patient, keys, uhid = imaging_patient(ohms, centre)
     originals = ct_study(uhid, 4, series=1)
     r = upload(ohms, centre.staff["radiologist"], uhid, [("a.dcm", d) for d in originals])
     assert r.status_code == 201, r.text
@@ -418,9 +413,7 @@ def test_upload_into_a_stopped_store_is_503_and_the_study_can_be_sent_again(
     ohms = imaging.ohms
     centre = imaging.site("radiology", "radiologist", orthanc=0)
     switch = StoreSwitch(imaging, centre, 0)
-    patient, _ = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    _, _, uhid = imaging_patient(ohms, centre)
     files = [("a.dcm", d) for d in ct_study(uhid, 2, series=1)]
     before = counts(imaging)
     switch.stop()
@@ -469,9 +462,7 @@ def poll(ohms: Any, url: str, headers: dict[str, str], until: Any,
 def test_upload_progress_is_visible_while_it_runs(imaging: Imaging,
                                                   centre: Institution) -> None:
     ohms = imaging.ohms
-    patient, _ = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    _, _, uhid = imaging_patient(ohms, centre)
     files = [(f"{n}.dcm", d) for n, d in enumerate(ct_study(uhid, 6, series=2))]
     radiologist = centre.staff["radiologist"]
     upload_id = str(uuid.uuid4())
@@ -501,9 +492,7 @@ def test_upload_progress_is_visible_while_it_runs(imaging: Imaging,
 def test_upload_outcomes_are_kept_per_institution(imaging: Imaging,
                                                   centre: Institution) -> None:
     ohms = imaging.ohms
-    patient, _ = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    patient, _, uhid = imaging_patient(ohms, centre)
     radiologist = centre.staff["radiologist"]
     good = ct_study(uhid, 2, series=1)
     refused_id, accepted_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -584,9 +573,7 @@ def test_reports_and_study_views_are_authorised(imaging: Imaging,
 def test_the_python_client_uploads_from_disk_and_imports_on_its_side(
         imaging: Imaging, centre: Institution, tmp_path: Path) -> None:
     ohms = imaging.ohms
-    patient, keys = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    patient, keys, uhid = imaging_patient(ohms, centre)
     originals = ct_study(uhid, 3, series=1)
     paths = []
     for n, data in enumerate(originals):
@@ -660,9 +647,7 @@ def test_a_keystore_pull_needs_the_institutions_grant(imaging: Imaging,
                                                       centre: Institution) -> None:
     ohms = imaging.ohms
     hospital = imaging.site("hospital", "physician", custodial=True)
-    patient, keys = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    patient, keys, uhid = imaging_patient(ohms, centre)
     r = upload(ohms, centre.staff["radiologist"], uhid,
                [("a.dcm", d) for d in ct_study(uhid, 2, series=1)])
     assert r.status_code == 201, r.text
@@ -717,9 +702,7 @@ def test_a_users_concurrent_uploads_are_bounded(imaging: Imaging,
                                                 centre: Institution) -> None:
     ohms = imaging.ohms
     limit = ohms.container.settings.max_concurrent_uploads_per_user
-    patient, _ = keyed_patient(ohms)
-    uhid = patient.user.uhid
-    treatment_grant(ohms, patient, centre.org_id, scope="category:imaging")
+    _, _, uhid = imaging_patient(ohms, centre)
     radiologist = centre.staff["radiologist"]
     held_at = "validating" if imaging.orthancs is None else "filing"
     studies = [[(f"{n}.dcm", d) for n, d in enumerate(ct_study(uhid, 2, series=1))]
