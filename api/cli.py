@@ -72,7 +72,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["OHMS_HOST"] = settings.host
     os.environ["OHMS_PORT"] = str(settings.port)
     uvicorn.run("api.asgi:app", host=settings.host, port=settings.port,
-                workers=args.workers, log_config=None, proxy_headers=False)
+                workers=args.workers, log_config=None, proxy_headers=False,
+                server_header=False)
     return 0
 
 
@@ -153,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     client_commands.register(sub)
 
     args = parser.parse_args(argv)
+    # Everything the service writes (database, chain, blobs, keys, DICOM files) is readable by
+    # its own user only.
+    os.umask(0o077)
     result: int = args.func(args)
     return result
 

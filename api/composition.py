@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,20 @@ from storage import BlobStore, IpfsBlobStore, LocalBlobStore
 
 ReadinessCheck = Callable[[], None]
 log = logging.getLogger("ohms.composition")
+
+# py-evm needs this many Python frames for 1024 nested EVM calls; py_ecc, loaded with the chain
+# libraries, raises the limit to 100000, deep enough for a recursive parser to overflow the
+# native stack and crash the process instead of raising RecursionError.
+EVM_RECURSION_LIMIT = 1024 * 12
+
+
+def bound_recursion_limit() -> None:
+    """Undo the chain libraries' raise of the recursion limit beyond what py-evm needs."""
+    if sys.getrecursionlimit() > EVM_RECURSION_LIMIT:
+        sys.setrecursionlimit(EVM_RECURSION_LIMIT)
+
+
+bound_recursion_limit()
 
 
 class ChainGateway:
@@ -205,7 +220,10 @@ def build_blob_store(settings: Settings, max_plaintext_bytes: int | None = None)
 
 
 def build_container(settings: Settings) -> Container:
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    # The data directory holds the database, keys and clinical blobs: its owner only.
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.chmod(0o700)
     engine = make_engine(settings.effective_database_url, echo=settings.database_echo)
     kek = _kek(settings)
     container = Container(
@@ -239,6 +257,7 @@ def build_container(settings: Settings) -> Container:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
+    bound_recursion_limit()  # in case an adapter loaded more of the chain libraries
     container.readiness["database"] = database_ready
     container.readiness["chain"] = container.chain.check
     container.readiness["blobs"] = container.blobs.ping

@@ -8,6 +8,7 @@ from functools import partial
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.formparsers import MultiPartParser
 
 from api.audit.router import router as audit_router
@@ -26,7 +27,7 @@ from api.imaging.router import (
 )
 from api.imaging.router import router as imaging_router
 from api.logging_setup import configure_logging
-from api.middleware import AccessLog, BodySizeLimit, UploadGate
+from api.middleware import AccessLog, BodySizeLimit, JsonDepthLimit, SecurityHeaders, UploadGate
 from api.notifications.router import router as notifications_router
 from api.openapi_docs import document_problem_responses
 from api.records.router import router as records_router
@@ -34,6 +35,7 @@ from api.settings import Settings, load_settings
 from api.tenants.router import router as tenants_router
 
 API_PREFIX = "/api/v1"
+DOCS_PATHS = ("/docs", "/redoc", "/static-offline-docs")
 
 # Every router of the service, with its mount prefix.
 ROUTERS: list[tuple[APIRouter, str]] = [
@@ -69,7 +71,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             if owned:
                 built.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the installed package (no CDN script on an authenticated
+    # origin); off with OHMS_API_DOCS=false.
+    docs = {"docs_url": "/docs", "redoc_url": "/redoc"} if settings.api_docs else \
+        {"docs_url": None, "redoc_url": None}
+    app = FastAPIOffline(
+        **docs,
         title="OHMS API",
         version="0.1.0",
         description="Online healthcare management with a blockchain-backed EHR exchange.",
@@ -87,10 +94,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_middleware(UploadGate, path_pattern=UPLOAD_PATH_PATTERN,
                        authorise=partial(authorise_upload_request, built),
                        max_per_user=settings.max_concurrent_uploads_per_user)
+    app.add_middleware(JsonDepthLimit, skip_path_pattern=UPLOAD_PATH_PATTERN)
     app.add_middleware(AccessLog)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                        # Study uploads: the study limit plus room for multipart framing.
                        path_limits={UPLOAD_PATH_PATTERN: settings.max_study_bytes + 65_536})
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.add_middleware(SecurityHeaders, docs_paths=DOCS_PATHS)
 
     return app

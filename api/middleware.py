@@ -1,4 +1,5 @@
-"""Request-level middleware: size limits and one access-log line per request (no payloads)."""
+"""Request-level middleware: size and JSON nesting limits, security headers, and one access-log
+line per request (no payloads)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,140 @@ class _TooLarge(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(status_code=413, detail="the request body is too large")
+
+
+# Far deeper than a FHIR resource or any API body needs; bounded so that no parser recurses
+# far, whatever the interpreter's recursion limit is.
+MAX_JSON_DEPTH = 64
+# A JSON string (unrolled, possessive: linear time; an unterminated one runs to the end of
+# the body, so the scan never restarts inside it) or a bracket.
+_JSON_TOKENS = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\Z)|[\[\]{}]', re.DOTALL)
+_FORM_TYPES = (b"multipart/form-data", b"application/x-www-form-urlencoded")
+
+
+def json_depth_exceeds(body: bytes, max_depth: int) -> bool:
+    """Whether `body`, read as JSON, nests arrays and objects deeper than `max_depth`.
+
+    Brackets inside strings do not count; the scan is linear and never recurses. Malformed
+    JSON is left for the parser to refuse."""
+    depth = 0
+    for match in _JSON_TOKENS.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+class JsonDepthLimit:
+    """Refuse request bodies nested deeper than `max_depth` with 400, before anything parses
+    them.
+
+    FastAPI parses a body as JSON whatever its declared type (and routes may call
+    `request.json()`), so every body but a form is checked. Bodies are already bounded by
+    BodySizeLimit (which must wrap this middleware); the checked body is replayed to the app.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_depth: int = MAX_JSON_DEPTH,
+                 skip_path_pattern: str | None = None) -> None:
+        self.app = app
+        self.max_depth = max_depth
+        self.skip = re.compile(skip_path_pattern) if skip_path_pattern else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"").lower()
+        if content_type.startswith(_FORM_TYPES) or (
+                self.skip is not None and self.skip.match(scope.get("path", ""))):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                # The client went away: let the app see the disconnect.
+                await self.app(scope, _replay([], message), send)
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if json_depth_exceeds(body, self.max_depth):
+            await problem_response(
+                400, detail=f"the JSON body nests deeper than {self.max_depth} levels",
+                type_slug="json-too-deep")(scope, receive, send)
+            return
+        await self.app(scope, _replay([body], None, receive), send)
+
+
+def _replay(bodies: list[bytes], last: Message | None,
+            then: Receive | None = None) -> Receive:
+    """A `receive` that hands out the buffered body once, then defers to `then` (for the
+    disconnect message) or repeats `last`."""
+    pending: list[Message] = [{"type": "http.request", "body": b, "more_body": False}
+                              for b in bodies]
+    if last is not None:
+        pending.append(last)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is not None:
+            return await then()
+        assert last is not None
+        return last
+
+    return receive
+
+
+# The API serves JSON only: nothing of it may run as a page, be framed or be sniffed.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# The interactive API docs (Swagger UI from the installed package, one inline bootstrap script).
+DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self'; "
+            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+            "base-uri 'none'; form-action 'none'")
+
+
+class SecurityHeaders:
+    """Set the browser security headers on every response, and `Cache-Control: no-store`
+    where a response may carry a token or personal data (every API response)."""
+
+    def __init__(self, app: ASGIApp, *, docs_paths: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.docs_paths = docs_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        csp = DOCS_CSP if path.startswith(self.docs_paths) else API_CSP
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() != b"server"]
+                present = {k.lower() for k, _ in headers}
+                for name, value in (
+                    (b"content-security-policy", csp.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"cross-origin-resource-policy", b"same-origin"),
+                    (b"cache-control", b"no-store"),
+                ):
+                    if name not in present:
+                        headers.append((name, value))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class UploadGate:

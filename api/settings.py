@@ -99,6 +99,11 @@ class Settings(BaseSettings):
     )
 
     max_request_bytes: int = 1_048_576
+    api_docs: bool = Field(
+        default=True,
+        description="Serve the interactive API docs at /docs and /redoc (from the installed "
+                    "package, no CDN); set false to turn them off in production",
+    )
     log_level: str = "INFO"
 
     @model_validator(mode="after")
