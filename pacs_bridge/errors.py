@@ -59,7 +59,31 @@ class ManifestMismatch(DicomInvalid):
 
 
 class PreviewUnsupported(DicomInvalid):
-    """The instance has no pixel data that can be rendered (or its encoding is unsupported)."""
+    """The instance cannot be previewed; subclasses say why, in a message fit for the user."""
+
+
+class NoPixelData(PreviewUnsupported):
+    """The instance holds no image (a structured report, a key object, a PDF, ...)."""
+
+    def __init__(self, message: str = "this instance has no pixel data") -> None:
+        super().__init__(message)
+
+
+class UnsupportedPixelEncoding(PreviewUnsupported):
+    """The instance has pixel data in an encoding (transfer syntax) no installed decoder reads."""
+
+    def __init__(self, transfer_syntax_uid: str, encoding: str) -> None:
+        super().__init__(
+            f"this instance's pixel data is encoded as {encoding}, "
+            "which the preview cannot decode"
+        )
+        self.transfer_syntax_uid = transfer_syntax_uid
+        self.encoding = encoding
+
+
+class UnreadablePixelData(PreviewUnsupported):
+    """A decoder for the encoding is installed but the pixel data does not decode or does not
+    fit the image description (damaged or inconsistent)."""
 
 
 class DicomStoreUnavailable(DicomStoreError):

@@ -25,9 +25,10 @@ from pacs_bridge.errors import (
     PreviewUnsupported,
 )
 from pacs_bridge.model import InstanceSummary, StoredInstance, StudySummary
-from pacs_bridge.preview import DEFAULT_PREVIEW_SIZE, shrink_png
+from pacs_bridge.preview import DEFAULT_PREVIEW_SIZE, render_preview_png, shrink_png
 from pacs_bridge.validation import (
     DEFAULT_MAX_INSTANCE_BYTES,
+    parse_dicom,
     read_instance_bytes,
     sha256_hex,
     validate_instance,
@@ -278,7 +279,11 @@ class OrthancDicomStore:
         if response.status_code == 404:
             raise DicomNotFound(f"no instance {sop_instance_uid} in this store")
         if response.status_code in (400, 415):
-            raise PreviewUnsupported(f"Orthanc cannot render instance {sop_instance_uid}")
+            # Orthanc renders no JPEG 2000 without its GDCM plugin, and answers the same for
+            # an instance without pixel data: render here with the embedded decoders, which
+            # either succeed or raise the precise reason (no pixel data, encoding named).
+            data = self._instance_file(instance_id, sop_instance_uid)
+            return render_preview_png(parse_dicom(data, defer_values=False), max_size=max_size)
         if response.status_code != 200:
             raise DicomStoreUnavailable(
                 f"Orthanc at {self.url} answered HTTP {response.status_code} for a preview"

@@ -5,6 +5,10 @@ the stored window (CT/MR windowing) are applied; without a window the full range
 frame is used. MONOCHROME1 (minimum shown white) is inverted into ordinary grey levels, and
 colour images (RGB, or YBR, which pydicom decodes to RGB) are shown without windowing. The
 result is shrunk, keeping its aspect ratio, so that neither side exceeds the requested size.
+
+What cannot be shown raises a `PreviewUnsupported` that says why, in words fit for the user:
+`NoPixelData` (no image at all), `UnsupportedPixelEncoding` (an encoding no installed
+decoder reads, named in the message) or `UnreadablePixelData` (damaged or inconsistent).
 """
 
 from __future__ import annotations
@@ -16,11 +20,14 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 from pydicom.dataset import Dataset
+from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.processing import apply_modality_lut, apply_voi_lut
+from pydicom.uid import UID
 
-from pacs_bridge.errors import PreviewUnsupported
+from pacs_bridge.errors import NoPixelData, UnreadablePixelData, UnsupportedPixelEncoding
 
 DEFAULT_PREVIEW_SIZE = 256
+_PIXEL_DATA_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
 
 def preview_dimensions(rows: int, columns: int, max_size: int) -> tuple[int, int]:
@@ -31,17 +38,53 @@ def preview_dimensions(rows: int, columns: int, max_size: int) -> tuple[int, int
     return max(1, round(columns * scale)), max(1, round(rows * scale))
 
 
+def describe_transfer_syntax(transfer_syntax_uid: str) -> str:
+    """A transfer syntax for messages: its name and UID, or the UID alone if unknown."""
+    syntax = UID(transfer_syntax_uid)
+    if syntax.is_transfer_syntax:
+        return f"{syntax.name} ({syntax})"
+    return f"an unrecognised transfer syntax ({syntax})"
+
+
+def can_decode(transfer_syntax_uid: str) -> bool:
+    """Is a pixel data decoder for this transfer syntax installed? pydicom decodes native
+    and RLE data itself, JPEG Baseline/Extended and JPEG 2000 through Pillow, and JPEG
+    Lossless and JPEG-LS through the pylibjpeg + pylibjpeg-libjpeg plugins."""
+    try:
+        return bool(get_decoder(UID(transfer_syntax_uid)).is_available)
+    except (NotImplementedError, ValueError):
+        return False
+
+
+def _has_pixel_data(dataset: Dataset) -> bool:
+    for keyword in _PIXEL_DATA_KEYWORDS:
+        if keyword in dataset and dataset[keyword].value not in (None, b""):
+            return True
+    return False
+
+
 def _first_frame(dataset: Dataset) -> npt.NDArray[np.generic]:
-    if "PixelData" not in dataset:
-        raise PreviewUnsupported("instance has no pixel data to preview")
+    if not _has_pixel_data(dataset):
+        raise NoPixelData()
+    file_meta = getattr(dataset, "file_meta", None)
+    transfer_syntax = str(file_meta.get("TransferSyntaxUID", "") if file_meta else "").strip()
+    if not transfer_syntax:
+        raise UnreadablePixelData(
+            "this instance's pixel data cannot be decoded: the file does not record its "
+            "transfer syntax"
+        )
+    encoding = describe_transfer_syntax(transfer_syntax)
+    if not can_decode(transfer_syntax):
+        raise UnsupportedPixelEncoding(transfer_syntax, encoding)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pixels: npt.NDArray[np.generic] = dataset.pixel_array
     except Exception as exc:  # noqa: BLE001 - decoders raise many types
-        raise PreviewUnsupported(
-            f"pixel data cannot be decoded ({type(exc).__name__}): the encoding "
-            f"{dataset.file_meta.get('TransferSyntaxUID', 'unknown')} needs another decoder"
+        raise UnreadablePixelData(
+            f"this instance's pixel data, encoded as {encoding}, could not be decoded "
+            f"({type(exc).__name__}): it is damaged or uses a variant the installed "
+            "decoders do not support"
         ) from None
     frames = int(dataset.get("NumberOfFrames", 1) or 1)
     samples = int(dataset.get("SamplesPerPixel", 1) or 1)
@@ -49,7 +92,9 @@ def _first_frame(dataset: Dataset) -> npt.NDArray[np.generic]:
         pixels = pixels[0]
     expected_dims = 3 if samples > 1 else 2
     if pixels.ndim != expected_dims:
-        raise PreviewUnsupported(f"unexpected pixel array shape {pixels.shape}")
+        raise UnreadablePixelData(
+            f"this instance's pixel data decodes to an unexpected shape {pixels.shape}"
+        )
     return pixels
 
 
