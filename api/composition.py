@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.db.session import make_engine, make_sessionmaker
 from api.errors import Unavailable
 from api.identity.passwords import PasswordHashing, PasswordPolicy
+from api.identity.throttling import AttemptLimiter
 from api.identity.tokens import TokenIssuer
 from api.imaging.stores import DicomStores
 from api.settings import Settings
@@ -109,6 +110,8 @@ class Container:
     passwords: PasswordHashing
     password_policy: PasswordPolicy
     tokens: TokenIssuer
+    # Rate limits on sign-in, registration and SIWE nonces (429 over them).
+    attempts: AttemptLimiter
     chain: ChainGateway
     keystore: Keystore
     kfrag_vault: KfragVault
@@ -242,6 +245,12 @@ def build_container(settings: Settings) -> Container:
             secret=_jwt_secret(settings),
             issuer=settings.jwt_issuer,
             access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        ),
+        attempts=AttemptLimiter(
+            sign_in_per_client=settings.rate_limit_sign_in_per_client,
+            sign_in_per_account=settings.rate_limit_sign_in_per_account,
+            registration_per_client=settings.rate_limit_registration_per_client,
+            siwe_nonce_per_client=settings.rate_limit_siwe_nonce_per_client,
         ),
         chain=build_chain(settings),
         keystore=Keystore(Path(settings.data_dir) / "keystore", kek),

@@ -60,6 +60,7 @@ PEOPLE: list[tuple[str, str, Role, str | None]] = [
     ("nurse@hospital.demo", "Nia Nurse", Role.nurse, "City General Hospital"),
     ("helpdesk@hospital.demo", "Hugo Helpdesk", Role.helpdesk, "City General Hospital"),
     ("auditor@hospital.demo", "Ada Auditor", Role.auditor, "City General Hospital"),
+    ("auditor@ohms.demo", "Paz Platform-Auditor", Role.platform_auditor, None),
     ("physician@clinic.demo", "Dr. Chen Li", Role.physician, "Riverside Family Clinic"),
     ("orgadmin@lab.demo", "Liam Lab-Admin", Role.org_admin, "Precision Diagnostics Lab"),
     ("labtech@lab.demo", "Lena Labtech", Role.lab_technician, "Precision Diagnostics Lab"),
@@ -88,6 +89,10 @@ def seed_demo(container: Container) -> list[DemoLogin]:
                         full_name=full_name, date_of_birth=date(1985, 4, 12))
                 elif role is Role.system_admin:
                     user = identity.create_system_admin(
+                        session, container, email=email, password=DEMO_PASSWORD,
+                        full_name=full_name)
+                elif role is Role.platform_auditor:
+                    user = identity.create_platform_auditor(
                         session, container, email=email, password=DEMO_PASSWORD,
                         full_name=full_name)
                 else:

@@ -27,7 +27,7 @@ from api.imaging.router import (
 )
 from api.imaging.router import router as imaging_router
 from api.logging_setup import configure_logging
-from api.middleware import AccessLog, BodySizeLimit, JsonDepthLimit, SecurityHeaders, UploadGate
+from api.middleware import AccessLog, BodySizeLimit, JsonBodyGuard, SecurityHeaders, UploadGate
 from api.notifications.router import router as notifications_router
 from api.openapi_docs import document_problem_responses
 from api.records.router import router as records_router
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_middleware(UploadGate, path_pattern=UPLOAD_PATH_PATTERN,
                        authorise=partial(authorise_upload_request, built),
                        max_per_user=settings.max_concurrent_uploads_per_user)
-    app.add_middleware(JsonDepthLimit, skip_path_pattern=UPLOAD_PATH_PATTERN)
+    app.add_middleware(JsonBodyGuard, skip_path_pattern=UPLOAD_PATH_PATTERN)
     app.add_middleware(AccessLog)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes,
                        # Study uploads: the study limit plus room for multipart framing.

@@ -3,6 +3,7 @@ line per request (no payloads)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -75,26 +76,42 @@ _JSON_TOKENS = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\Z)|[\[\]{}]', re.DO
 _FORM_TYPES = (b"multipart/form-data", b"application/x-www-form-urlencoded")
 
 
-def json_depth_exceeds(body: bytes, max_depth: int) -> bool:
-    """Whether `body`, read as JSON, nests arrays and objects deeper than `max_depth`.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
-    Brackets inside strings do not count; the scan is linear and never recurses. Malformed
-    JSON is left for the parser to refuse."""
+
+def json_body_problem(body: bytes, max_depth: int) -> str | None:
+    """Why `body` may not reach a JSON parser, or None: arrays and objects nested deeper than
+    `max_depth`, or a string escaping an unpaired UTF-16 surrogate (not Unicode text: it
+    cannot be stored or encoded, RFC 8259 section 8.2).
+
+    Brackets inside strings do not count; the scan is linear and never recurses. Otherwise
+    malformed JSON is left for the parser to refuse."""
     depth = 0
     for match in _JSON_TOKENS.finditer(body):
         token = match.group()
         if token in (b"[", b"{"):
             depth += 1
             if depth > max_depth:
-                return True
+                return f"the JSON body nests deeper than {max_depth} levels"
         elif token in (b"]", b"}"):
             depth -= 1
-    return False
+        elif _SURROGATE_ESCAPE.search(token) and _has_lone_surrogate(token):
+            return ("a string in the JSON body holds an unpaired surrogate (\\ud800-\\udfff), "
+                    "which is not Unicode text")
+    return None
 
 
-class JsonDepthLimit:
-    """Refuse request bodies nested deeper than `max_depth` with 400, before anything parses
-    them.
+def _has_lone_surrogate(token: bytes) -> bool:
+    try:
+        text = json.loads(token)  # one string: escaped pairs become one code point
+    except ValueError:
+        return False  # malformed: the parser refuses it
+    return isinstance(text, str) and any("\ud800" <= c <= "\udfff" for c in text)
+
+
+class JsonBodyGuard:
+    """Refuse, with 400 and before anything parses them, request bodies nested deeper than
+    `max_depth` or holding unpaired surrogates (see `json_body_problem`).
 
     FastAPI parses a body as JSON whatever its declared type (and routes may call
     `request.json()`), so every body but a form is checked. Bodies are already bounded by
@@ -127,10 +144,10 @@ class JsonDepthLimit:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        if json_depth_exceeds(body, self.max_depth):
-            await problem_response(
-                400, detail=f"the JSON body nests deeper than {self.max_depth} levels",
-                type_slug="json-too-deep")(scope, receive, send)
+        problem = json_body_problem(body, self.max_depth)
+        if problem is not None:
+            await problem_response(400, detail=problem, type_slug="malformed-json")(
+                scope, receive, send)
             return
         await self.app(scope, _replay([body], None, receive), send)
 

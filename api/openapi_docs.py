@@ -4,10 +4,17 @@ its access requirement, its parameters and body), so clients and schemathesis kn
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from api.deps import PublicRoute, RequirePermission
 from api.errors import problem_responses
+
+
+def _any(dependant: Dependant, kind: str) -> bool:
+    """Whether the dependant or any of its sub-dependencies takes parameters of `kind`."""
+    return bool(getattr(dependant, kind)) or any(_any(d, kind)
+                                                 for d in dependant.dependencies)
 
 
 def _statuses(route: APIRoute) -> set[int]:
@@ -18,11 +25,12 @@ def _statuses(route: APIRoute) -> set[int]:
         statuses.add(401)
     if any(isinstance(c, RequirePermission) for c in calls):
         statuses.add(403)
-    if dependant.path_params:
+    # Parameters of sub-dependencies (paging, for one) count as the route's own.
+    if _any(dependant, "path_params"):
         statuses |= {404, 422}
-    if dependant.query_params or dependant.body_params:
+    if _any(dependant, "query_params") or _any(dependant, "body_params"):
         statuses.add(422)
-    if dependant.body_params:
+    if _any(dependant, "body_params"):
         statuses |= {400, 413}
     return statuses
 

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
     lockout_max_seconds: int = 900
 
     siwe_nonce_ttl_seconds: int = 300
+
+    # Moving-window limits per client address (and per account for sign-in, known or not),
+    # as `limits` expressions ("30/minute", "30/minute;500/hour"); counted per process.
+    # Over a limit the answer is 429 with Retry-After.
+    rate_limit_sign_in_per_client: str = "60/minute"
+    rate_limit_sign_in_per_account: str = "30/minute"
+    rate_limit_registration_per_client: str = "20/hour"
+    rate_limit_siwe_nonce_per_client: str = "30/minute"
     siwe_chain_id: int | None = Field(
         default=None, description="Chain id wallets sign in with; default: the chain's own"
     )

@@ -28,7 +28,8 @@ from scripts.services import free_port, wait_until
 OHMS = Path(sys.executable).parent / "ohms"
 ROLES = {
     "patient", "physician", "nurse", "lab_technician", "radiologist", "pharmacist",
-    "drug_vendor", "helpdesk", "org_admin", "insurer", "auditor", "system_admin",
+    "drug_vendor", "helpdesk", "org_admin", "insurer", "auditor", "platform_auditor",
+    "system_admin",
 }
 LOGIN_LINE = re.compile(r"^\s+(?P<role>[a-z_]+)\s+(?P<email>\S+@\S+)\s+UHID (?P<uhid>\d+)\b",
                         re.MULTILINE)

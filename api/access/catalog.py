@@ -24,6 +24,8 @@ class Role(enum.StrEnum):
     org_admin = "org_admin"
     insurer = "insurer"
     auditor = "auditor"
+    # Sees the whole platform's access log; system-level, appointed by a system administrator.
+    platform_auditor = "platform_auditor"
     system_admin = "system_admin"
 
 
@@ -43,12 +45,14 @@ PERMISSIONS: dict[str, str] = {
     "consent:read": "Read consents given (patients) or received (institutions, people)",
     "access:check": "Ask whether a patient's grant covers a read (logged as an access)",
     "breakglass:use": "Read without consent in an emergency, with a stated reason",
-    "audit:read": "Read the access log (patients: their own) and its proofs",
+    "audit:read": "Read the access log and its proofs (patients: accesses to their records; "
+                  "auditors: accesses by their organisation's staff; platform auditors: all)",
+    "platform_auditor:create": "Appoint platform auditors, who read the whole access log",
     "record:read": "Read records (one's own, or those a patient's grant covers; logged)",
     "record:write": "Write records for a patient (oneself, or under a treatment grant)",
 }
 
-SYSTEM_ONLY_PERMISSIONS = frozenset({"organization:create"})
+SYSTEM_ONLY_PERMISSIONS = frozenset({"organization:create", "platform_auditor:create"})
 # Held only by patients, for their own records: no organisation can hand these to staff.
 PATIENT_ONLY_PERMISSIONS = frozenset({"consent:grant"})
 
@@ -73,6 +77,7 @@ DEFAULT_PERMISSIONS: dict[Role, frozenset[str]] = {
     ),
     Role.insurer: frozenset(_STAFF_BASE | {"access:check", "record:read"}),
     Role.auditor: frozenset(_STAFF_BASE | {"member:read", "role:read", "audit:read"}),
+    Role.platform_auditor: frozenset({"directory:read", "organization:read", "audit:read"}),
     Role.system_admin: frozenset(PERMISSIONS),
 }
 
@@ -90,7 +95,10 @@ ASSIGNABLE_ROLES: dict[OrganizationKind, frozenset[Role]] = {
     OrganizationKind.drug_vendor: frozenset(_ADMIN_ROLES | {Role.drug_vendor}),
 }
 
-TENANT_CONFIGURABLE_ROLES = frozenset(Role) - {Role.patient, Role.system_admin}
+TENANT_CONFIGURABLE_ROLES = frozenset(Role) - {Role.patient, Role.system_admin,
+                                                Role.platform_auditor}
+# Roles held outside any organisation, given only by a system administrator.
+SYSTEM_ROLES = frozenset({Role.system_admin, Role.platform_auditor})
 
 # An organisation must not be able to lock its own administrators out.
 ADMIN_LOCKOUT_GUARD = frozenset({"role:read", "role:update"})

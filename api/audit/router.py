@@ -6,17 +6,24 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, true
 
 from api.access.catalog import Role
 from api.audit import service
 from api.audit.models import AccessLogEntry, AuditBatch
-from api.audit.schemas import AuditEntryOut, BatchOut, EntryProof
+from api.audit.schemas import (
+    AuditEntryOut,
+    BatchOut,
+    EntryProof,
+    PlatformAuditorCreate,
+    PlatformAuditorOut,
+)
 from api.deps import ContainerDep, Principal, SystemDB, public, require
 from api.errors import NotFound, problem_responses
 from api.identity import service as identity
+from api.paging import Page
 from chain import DevChain
 
 router = APIRouter(tags=["audit"])
@@ -29,31 +36,43 @@ def _entry_out(e: AccessLogEntry) -> AuditEntryOut:
                          grant_id=e.grant_id, at=e.at, batch=e.batch)
 
 
-def _is_auditor(principal: Principal) -> bool:
-    return bool(principal.roles & {Role.auditor, Role.system_admin})
+def _visible_entries(principal: Principal) -> ColumnElement[bool]:
+    """Which access-log entries the caller may read: a platform auditor all of them; an
+    organisation's auditor the accesses made by its own staff; anyone the accesses to their
+    own records."""
+    if Role.platform_auditor in principal.roles:
+        return true()
+    own = AccessLogEntry.patient_id == principal.user_id
+    if Role.auditor in principal.roles and principal.organization_id is not None:
+        return or_(own, AccessLogEntry.accessor_org_id == principal.organization_id)
+    return own
 
 
 @router.get("/audit/entries")
 def search_entries(
     principal: Annotated[Principal, Depends(require("audit:read"))], db: SystemDB,
-    patient: Annotated[str | None, Query(max_length=20)] = None,
+    page: Page, patient: Annotated[str | None, Query(max_length=20)] = None,
     outcome: Annotated[str | None, Query(pattern="^(granted|denied)$")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[AuditEntryOut]:
-    """Patients: who accessed their records. Auditors: any patient's, or all."""
-    query = select(AccessLogEntry)
-    if not _is_auditor(principal):
-        query = query.where(AccessLogEntry.patient_id == principal.user_id)
-        if patient is not None and identity.get_by_uhid(db, patient).id != principal.user_id:
-            raise NotFound("no access history for this UHID")
-    elif patient is not None:
-        query = query.where(AccessLogEntry.patient_id == identity.get_by_uhid(db, patient).id)
+    """Accesses the caller may see (patients: to their records; auditors: by their
+    organisation's staff; platform auditors: all), newest first. `patient` narrows to one
+    UHID; a UHID with nothing visible, known or not, gives an empty page."""
+    query = select(AccessLogEntry).where(_visible_entries(principal))
+    if patient is not None:
+        query = query.where(AccessLogEntry.patient_uhid == patient)
     if outcome is not None:
         query = query.where(AccessLogEntry.outcome == outcome)
     rows = db.scalars(query.order_by(AccessLogEntry.at.desc(), AccessLogEntry.id)
-                      .limit(limit).offset(offset))
+                      .limit(page.limit).offset(page.offset))
     return [_entry_out(e) for e in rows]
+
+
+def _visible_entry(db: SystemDB, principal: Principal, entry_id: uuid.UUID) -> AccessLogEntry:
+    entry = db.scalar(select(AccessLogEntry).where(AccessLogEntry.id == entry_id,
+                                                   _visible_entries(principal)))
+    if entry is None:
+        raise NotFound("no such audit entry")
+    return entry
 
 
 @router.get("/audit/entries/{entry_id}/proof")
@@ -61,10 +80,9 @@ def entry_proof(
     entry_id: uuid.UUID, principal: Annotated[Principal, Depends(require("audit:read"))],
     db: SystemDB, container: ContainerDep,
 ) -> EntryProof:
-    """The entry, its leaf and Merkle proof, and where its batch root is anchored."""
-    entry = db.get(AccessLogEntry, entry_id)
-    if entry is None or (not _is_auditor(principal) and entry.patient_id != principal.user_id):
-        raise NotFound("no such audit entry")
+    """The entry, its leaf and Merkle proof, and where its batch root is anchored: enough to
+    check it against the chain alone (`ohms audit verify`)."""
+    entry = _visible_entry(db, principal, entry_id)
     proof = service.inclusion_proof(db, entry)
     deployment = container.chain.deployment
     return EntryProof(entry=service.entry_document(entry), contract=deployment.audit_anchor,
@@ -77,18 +95,32 @@ def entry_as_audit_event(
     db: SystemDB,
 ) -> dict[str, Any]:
     """The entry as a FHIR R4 AuditEvent resource."""
-    entry = db.get(AccessLogEntry, entry_id)
-    if entry is None or (not _is_auditor(principal) and entry.patient_id != principal.user_id):
-        raise NotFound("no such audit entry")
-    return service.as_fhir_audit_event(entry)
+    return service.as_fhir_audit_event(_visible_entry(db, principal, entry_id))
+
+
+@router.post("/audit/platform-auditors", status_code=status.HTTP_201_CREATED,
+             responses=problem_responses(409))
+def appoint_platform_auditor(
+    body: PlatformAuditorCreate,
+    principal: Annotated[Principal, Depends(require("platform_auditor:create"))],
+    db: SystemDB, container: ContainerDep,
+) -> PlatformAuditorOut:
+    """A system administrator appoints an auditor of the whole platform's access log."""
+    user = identity.create_platform_auditor(db, container, email=body.email,
+                                            password=body.password, full_name=body.full_name)
+    return PlatformAuditorOut(id=user.id, uhid=user.uhid, email=user.email,
+                              full_name=user.full_name, roles=user.role_names,
+                              organization_id=user.organization_id)
 
 
 @router.get("/audit/batches")
 def list_batches(
     principal: Annotated[Principal, Depends(require("audit:read"))], db: SystemDB,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    page: Page,
 ) -> list[BatchOut]:
-    rows = db.scalars(select(AuditBatch).order_by(AuditBatch.number.desc()).limit(limit))
+    """Anchored batches of the access log, newest first."""
+    rows = db.scalars(select(AuditBatch).order_by(AuditBatch.number.desc())
+                      .limit(page.limit).offset(page.offset))
     return [BatchOut(number=b.number, root=b.root, size=b.size, created_at=b.created_at,
                      anchored_block=b.anchored_block) for b in rows]
 

@@ -6,7 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.identity.schemas import DisplayName, EmailAddress
 
 
 class AuditEntryOut(BaseModel):
@@ -43,3 +45,20 @@ class BatchOut(BaseModel):
     size: int
     created_at: datetime
     anchored_block: int | None
+
+
+class PlatformAuditorCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailAddress
+    full_name: DisplayName
+    password: str = Field(min_length=1, max_length=128)
+
+
+class PlatformAuditorOut(BaseModel):
+    id: uuid.UUID
+    uhid: str
+    email: str
+    full_name: str
+    roles: list[str]
+    organization_id: uuid.UUID | None

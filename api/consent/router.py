@@ -29,6 +29,7 @@ from api.deps import ContainerDep, Principal, SystemDB, authenticated, require
 from api.errors import Forbidden, NotFound, problem_responses
 from api.identity import service as identity
 from api.identity.models import User
+from api.paging import Page
 from api.tenants.models import Organization
 
 router = APIRouter(tags=["consent"])
@@ -115,12 +116,14 @@ def submit_consent(
 @router.get("/consents")
 def list_consents(
     principal: Annotated[Principal, Depends(require("consent:read"))], db: SystemDB,
+    page: Page,
 ) -> list[ConsentOut]:
-    """Patients: the consents they gave. Staff: those their organisation or they received."""
+    """Patients: the consents they gave. Staff: those their organisation or they received.
+    Newest first, one page."""
     if Role.patient in principal.roles:
-        consents = service.consents_of_patient(db, principal.user_id)
+        consents = service.consents_of_patient(db, principal.user_id, page=page)
     else:
-        consents = service.consents_received(db, principal)
+        consents = service.consents_received(db, principal, page=page)
     return [consent_out(db, c) for c in consents]
 
 

@@ -29,6 +29,7 @@ from api.identity.models import User
 from api.identity.uhid import InvalidUHID, normalize_uhid
 from api.ledger.outbox import enqueue, outbox_status
 from api.notifications.models import notify
+from api.paging import PageRequest
 from api.records.keys import verify_grant_kfrags
 from api.tenants.models import Organization
 from chain import (
@@ -47,6 +48,7 @@ from chain import (
     sign_typed_data,
     typed_data_digest,
 )
+from chain.consent import validate_scope as chain_validate_scope
 from chain.errors import InvalidChainRequest
 
 SIGNATURE_TTL = timedelta(minutes=30)
@@ -149,13 +151,32 @@ def _grantee_from_address(session: Session, address: str) -> Grantee | None:
 
 
 def validate_scope(scope: str) -> str:
+    """A scope the service knows and the chain code accepts (the same rule, so nothing the
+    service lets through fails later on chain)."""
     kind, _, name = scope.partition(":")
+    try:
+        chain_validate_scope(scope)
+    except InvalidChainRequest:
+        raise Invalid("scope must be record:<id> (letters, digits, . _ : -, at most 128) or "
+                      f"category:<one of {', '.join(sorted(RECORD_CATEGORIES))}>") from None
     if kind == "category" and name in RECORD_CATEGORIES:
         return scope
     if kind == "record" and name:
         return scope
     raise Invalid(f"scope must be record:<id> or category:<one of "
                   f"{', '.join(sorted(RECORD_CATEGORIES))}>")
+
+
+# The chain keeps times as unix seconds (uint64); the service's dates end with year 9999.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+_LATEST_TS = int(LATEST_TIME.timestamp())
+
+
+def _check_time_range(**times: datetime | None) -> None:
+    for name, value in times.items():
+        if value is not None and not EARLIEST_TIME <= value <= LATEST_TIME:
+            raise Invalid(f"{name} must be between 1970-01-01 and 9999-12-31 (UTC)")
 
 
 def purpose_of(name: str) -> Purpose:
@@ -196,6 +217,7 @@ def grant_typed_data_for(
 ) -> dict[str, Any]:
     address = _patient_address(patient)
     scope = validate_scope(scope)
+    _check_time_range(expires_at=expires_at, data_from=data_from, data_to=data_to)
     now = datetime.now(UTC)
     if expires_at <= now:
         raise Invalid("expires_at must be in the future")
@@ -251,6 +273,10 @@ def submit_grant(
         raise Invalid("the grant was signed for another contract")
     if terms.patient != address:
         raise Forbidden("you can only submit grants of your own records")
+    for name, ts in (("expiry", terms.expiry), ("dataFrom", terms.data_from),
+                     ("dataTo", terms.data_to)):
+        if ts > _LATEST_TS:
+            raise Invalid(f"{name} must be a time before 10000-01-01 (unix seconds)")
     custodial = signature is None
     if custodial:
         signature = sign_typed_data(_custodial_key(session, container, address), typed_data)
@@ -381,17 +407,21 @@ def submit_revocation(
 # --- reading consents -----------------------------------------------------------------
 
 
-def consents_of_patient(session: Session, patient_id: uuid.UUID) -> list[Consent]:
+def consents_of_patient(session: Session, patient_id: uuid.UUID, *,
+                        page: PageRequest) -> list[Consent]:
     return list(session.scalars(select(Consent).where(Consent.patient_id == patient_id)
-                                .order_by(Consent.created_at.desc())))
+                                .order_by(Consent.created_at.desc(), Consent.id)
+                                .limit(page.limit).offset(page.offset)))
 
 
-def consents_received(session: Session, principal: Principal) -> list[Consent]:
+def consents_received(session: Session, principal: Principal, *,
+                      page: PageRequest) -> list[Consent]:
     conds = [Consent.grantee_user_id == principal.user_id]
     if principal.organization_id is not None:
         conds.append(Consent.grantee_org_id == principal.organization_id)
     return list(session.scalars(select(Consent).where(or_(*conds))
-                                .order_by(Consent.created_at.desc())))
+                                .order_by(Consent.created_at.desc(), Consent.id)
+                                .limit(page.limit).offset(page.offset)))
 
 
 def visible_consent(session: Session, principal: Principal, consent_id: uuid.UUID) -> Consent:
@@ -437,6 +467,9 @@ def decide_access(
     now = utcnow()
     grantee_conds = [Consent.grantee_user_id == accessor.user_id]
     if accessor.organization_id is not None:
+        # A deactivated organisation's grants are not used, whoever asks.
+        if not _organization_active(session, accessor.organization_id):
+            return AccessDecision(False, "none")
         grantee_conds.append(Consent.grantee_org_id == accessor.organization_id)
     consent = session.scalar(
         select(Consent).where(
@@ -459,6 +492,11 @@ def decide_access(
     return AccessDecision(False, "none")
 
 
+def _organization_active(session: Session, organization_id: uuid.UUID) -> bool:
+    return bool(session.scalar(select(Organization.is_active)
+                               .where(Organization.id == organization_id)))
+
+
 def patient_chain_identity(patient: User) -> str:
     """The patient's wallet, or for a patient without one a pseudonymous address derived from
     their opaque id (no UHID or name goes on chain)."""
@@ -478,7 +516,8 @@ def break_glass(
         raise Invalid("state the emergency reason (at least 10 characters)")
     scope = validate_scope(scope)
     org = session.get(Organization, accessor.organization_id)
-    assert org is not None
+    if org is None or not org.is_active:
+        raise Forbidden("your organisation is deactivated")
     grantee_address = organization_address(session, container, org)
     access = BreakGlassAccess(
         patient_id=patient.id, accessor_id=accessor.user_id, organization_id=org.id,

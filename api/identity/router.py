@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.access.catalog import Role
@@ -40,15 +40,23 @@ router = APIRouter(tags=["identity"])
 AUTH_ERRORS = problem_responses(400, 401, 422, 429)
 
 
+def _client_address(request: Request) -> str:
+    # The peer address; behind a proxy, uvicorn's --forwarded-allow-ips makes it the client's.
+    return request.client.host if request.client is not None else "unknown"
+
+
 def _tokens(pair: service.TokenPair) -> TokenResponse:
     return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token,
                          token_type=pair.token_type, expires_in=pair.expires_in)
 
 
 @router.post("/auth/register", status_code=status.HTTP_201_CREATED,
-             responses=problem_responses(409, 422), dependencies=[Depends(public)])
-def register(body: RegisterPatient, db: SystemDB, container: ContainerDep) -> Registered:
+             responses=problem_responses(409, 422, 429), dependencies=[Depends(public)])
+def register(
+    body: RegisterPatient, request: Request, db: SystemDB, container: ContainerDep
+) -> Registered:
     """Patient self-registration; the new account gets its UHID."""
+    container.attempts.registration(client=_client_address(request))
     user = service.register_patient(
         db, container, email=body.email, password=body.password, full_name=body.full_name,
         date_of_birth=body.date_of_birth,
@@ -58,11 +66,14 @@ def register(body: RegisterPatient, db: SystemDB, container: ContainerDep) -> Re
 
 @router.post("/auth/token", responses=AUTH_ERRORS, dependencies=[Depends(public)])
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], db: SystemDB, container: ContainerDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, db: SystemDB,
+    container: ContainerDep,
 ) -> TokenResponse:
     """OAuth2 password flow; `username` is the email or the UHID."""
     if len(form.password) > 128 or len(form.username) > 320:
         raise Invalid("the username or password is too long")
+    container.attempts.sign_in(client=_client_address(request),
+                               account=service.sign_in_key(form.username))
     return _tokens(service.login_with_password(
         db, container, username=form.username, password=form.password))
 
@@ -81,9 +92,11 @@ def logout(principal: Annotated[Principal, Depends(authenticated)], db: SystemDB
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/auth/siwe/nonce", dependencies=[Depends(public)])
-def siwe_nonce(db: SystemDB, container: ContainerDep) -> SiweNonceResponse:
+@router.post("/auth/siwe/nonce", responses=problem_responses(429),
+             dependencies=[Depends(public)])
+def siwe_nonce(request: Request, db: SystemDB, container: ContainerDep) -> SiweNonceResponse:
     """What a wallet needs to build the EIP-4361 message; the nonce works once."""
+    container.attempts.siwe_nonce(client=_client_address(request))
     c = service.issue_siwe_nonce(db, container)
     return SiweNonceResponse(nonce=c.nonce, domain=c.domain, uri=c.uri, chain_id=c.chain_id,
                              issued_at=c.issued_at, expiration_time=c.expiration_time)

@@ -2,23 +2,55 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from api.identity.emails import canonical_email
 from api.identity.uhid import format_uhid
 
 # Password length is bounded here so oversize input is refused before hashing.
 PasswordField = Field(min_length=1, max_length=128)
 
+# Zero-width (non-)joiners are part of the spelling of words in Indic and Persian scripts.
+_JOINERS = frozenset({"\u200c", "\u200d"})
+# Controls (NUL, tabs, newlines), format characters (bidi overrides and isolates, direction
+# marks, zero-width spaces, BOM), lone surrogates, line and paragraph separators.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _printable_name(value: str) -> str:
+    if any(unicodedata.category(c) in _REFUSED_CATEGORIES and c not in _JOINERS
+           for c in value):
+        raise ValueError("the name holds control or formatting characters (such as NUL or "
+                         "a right-to-left override)")
+    return unicodedata.normalize("NFC", value)
+
+
+# A name shown to other people (a person's, an organisation's): printable text only, so it
+# cannot reorder or hide what is displayed around it.
+DisplayName = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"\S"),
+    AfterValidator(_printable_name),
+]
+
+# An email address as stored: one canonical spelling per mailbox (full-width letters folded
+# to ASCII), and none made of look-alike letters of another script.
+EmailAddress = Annotated[
+    str, StringConstraints(min_length=3, max_length=320), AfterValidator(canonical_email),
+    Field(json_schema_extra={"format": "email"}),
+]
+
 
 class RegisterPatient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr
+    email: EmailAddress
     password: str = PasswordField
-    full_name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    full_name: DisplayName
     date_of_birth: date
 
 

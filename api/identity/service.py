@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from siwe import SiweMessage, generate_nonce
 from siwe import siwe as siwe_errors
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,15 +21,22 @@ from api.errors import (
     Conflict,
     Invalid,
     NotFound,
-    TooManyAttempts,
     Unauthenticated,
 )
+from api.identity.emails import UnacceptableEmail, canonical_email, lookup_email
 from api.identity.models import AuthSession, RefreshToken, SiweNonce, User, UserRole
 from api.identity.passwords import WeakPassword
 from api.identity.tokens import hash_refresh_token, new_refresh_token
 from api.identity.uhid import InvalidUHID, generate_uhid, looks_like_uhid, normalize_uhid
+from api.tenants.models import Organization
 
 _UHID_ATTEMPTS = 8
+# Expired SIWE nonces deleted per nonce issued: bounded work per request, and still more
+# than are added, so the table does not grow.
+_NONCE_PURGE_BATCH = 100
+# One answer for a wrong password, an unknown account and a locked account alike.
+_WRONG_CREDENTIALS = "the email/UHID or password is wrong"
+_ORGANIZATION_DEACTIVATED = "your organisation is deactivated; ask a system administrator"
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,11 @@ class TokenPair:
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """The canonical spelling of an address being registered; Invalid if it cannot be one."""
+    try:
+        return canonical_email(email)
+    except UnacceptableEmail as exc:
+        raise Invalid(str(exc)) from None
 
 
 def _check_password(
@@ -121,6 +133,13 @@ def create_system_admin(session: Session, container: Container, *, email: str, p
                      date_of_birth=None, organization_id=None, roles=[Role.system_admin])
 
 
+def create_platform_auditor(session: Session, container: Container, *, email: str,
+                            password: str, full_name: str) -> User:
+    """An auditor of the whole platform's access log, outside any organisation."""
+    return _new_user(session, container, email=email, password=password, full_name=full_name,
+                     date_of_birth=None, organization_id=None, roles=[Role.platform_auditor])
+
+
 def ensure_bootstrap_admin(session: Session, container: Container) -> User | None:
     """Create the configured system administrator when none exists yet."""
     settings = container.settings
@@ -135,16 +154,28 @@ def ensure_bootstrap_admin(session: Session, container: Container) -> User | Non
                                password=settings.bootstrap_admin_password.get_secret_value())
 
 
+def sign_in_key(username: str) -> str:
+    """The account a sign-in names, as stored: a UHID's digits or the canonical email. The
+    same for every spelling of it (full-width, grouped), whether or not the account exists."""
+    username = unicodedata.normalize("NFKC", username).strip()
+    if "@" not in username and looks_like_uhid(username):
+        try:
+            return normalize_uhid(username)
+        except InvalidUHID:
+            return username
+    return lookup_email(username)
+
+
 def find_user_by_login(session: Session, username: str) -> User | None:
     """`username` is an email or a UHID (a mistyped UHID is refused, not looked up)."""
-    username = username.strip()
+    username = unicodedata.normalize("NFKC", username).strip()
     if "@" not in username and looks_like_uhid(username):
         try:
             uhid = normalize_uhid(username)
         except InvalidUHID as exc:
             raise Invalid(str(exc)) from None
         return session.scalar(select(User).where(User.uhid == uhid))
-    return session.scalar(select(User).where(User.email == normalize_email(username)))
+    return session.scalar(select(User).where(User.email == lookup_email(username)))
 
 
 def get_by_uhid(session: Session, value: str) -> User:
@@ -167,27 +198,39 @@ def _lock_delay(container: Container, failures: int) -> int:
 def login_with_password(
     session: Session, container: Container, *, username: str, password: str
 ) -> TokenPair:
+    """Locked and unknown accounts answer exactly as a wrong password does, after the same
+    argon2 work (against a dummy hash), so neither the answer nor its time tells them apart;
+    throttling that answers 429 is the rate limiter's, for known and unknown names alike."""
     user = find_user_by_login(session, username)
     now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        retry = int((user.locked_until - now).total_seconds()) + 1
-        raise TooManyAttempts("too many failed sign-in attempts; try again later", retry)
-    ok = container.passwords.verify(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
-        if user is not None and not ok:
+    locked = user is not None and user.locked_until is not None and user.locked_until > now
+    stored_hash = user.password_hash if user is not None and not locked else None
+    ok = container.passwords.verify(stored_hash, password)
+    if user is None or locked or not ok or not user.is_active:
+        if user is not None and not locked and not ok:
             user.failed_logins += 1
             if user.failed_logins >= container.settings.lockout_threshold:
                 user.locked_until = now + timedelta(
                     seconds=_lock_delay(container, user.failed_logins))
             # Commit the failure even though the request fails.
             session.commit()
-        raise Unauthenticated("the email/UHID or password is wrong")
+        raise Unauthenticated(_WRONG_CREDENTIALS)
+    if not _organization_active(session, user):
+        raise Unauthenticated(_ORGANIZATION_DEACTIVATED)
     user.failed_logins = 0
     user.locked_until = None
     assert user.password_hash is not None
     if container.passwords.needs_rehash(user.password_hash):
         user.password_hash = container.passwords.hash(password)
     return _start_session(session, container, user, method="password")
+
+
+def _organization_active(session: Session, user: User) -> bool:
+    if user.organization_id is None:
+        return True
+    active = session.scalar(
+        select(Organization.is_active).where(Organization.id == user.organization_id))
+    return bool(active)
 
 
 def _start_session(session: Session, container: Container, user: User, *, method: str) -> TokenPair:
@@ -232,6 +275,8 @@ def refresh_tokens(session: Session, container: Container, refresh_token: str) -
     user = session.get(User, auth.user_id)
     if auth.revoked_at is not None or user is None or not user.is_active:
         raise Unauthenticated("the session has ended; sign in again")
+    if not _organization_active(session, user):
+        raise Unauthenticated(_ORGANIZATION_DEACTIVATED)
     if row.used_at is not None:
         _revoke_session(session, auth, "refresh_token_reuse")
         session.commit()
@@ -260,12 +305,21 @@ def logout(session: Session, session_id: uuid.UUID) -> None:
 def active_session_user(
     session: Session, user_id: uuid.UUID, session_id: uuid.UUID
 ) -> User | None:
-    auth = session.get(AuthSession, session_id)
-    if auth is None or auth.revoked_at is not None or auth.user_id != user_id:
+    """The user of a live sign-in, or None if it has ended or the account is inactive.
+    Members of a deactivated organisation are refused (Unauthenticated) on their next
+    request. One query for the session, the account and its organisation."""
+    row = session.execute(
+        select(User, Organization.is_active)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .outerjoin(Organization, Organization.id == User.organization_id)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None),
+               User.id == user_id, User.is_active.is_(True))
+    ).one_or_none()
+    if row is None:
         return None
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        return None
+    user, organization_active = row
+    if user.organization_id is not None and not organization_active:
+        raise Unauthenticated(_ORGANIZATION_DEACTIVATED)
     return user
 
 
@@ -305,6 +359,9 @@ class SiweChallenge:
 
 def issue_siwe_nonce(session: Session, container: Container) -> SiweChallenge:
     now = utcnow()
+    expired = select(SiweNonce.id).where(SiweNonce.expires_at <= now).limit(_NONCE_PURGE_BATCH)
+    session.execute(delete(SiweNonce).where(SiweNonce.id.in_(expired))
+                    .execution_options(synchronize_session=False))
     expires = now + timedelta(seconds=container.settings.siwe_nonce_ttl_seconds)
     nonce = generate_nonce()
     session.add(SiweNonce(nonce=nonce, issued_at=now, expires_at=expires))
@@ -359,6 +416,9 @@ def login_with_siwe(
         # The nonce stays spent: a replay of this message must not work later either.
         session.commit()
         raise Unauthenticated("no account is linked to this wallet address")
+    if not _organization_active(session, user):
+        session.commit()
+        raise Unauthenticated(_ORGANIZATION_DEACTIVATED)
     return _start_session(session, container, user, method="siwe")
 
 

@@ -22,6 +22,7 @@ from api.db.base import utcnow
 from api.db.session import TenantContext, session_scope
 from api.errors import Conflict, DomainError
 from api.imaging.models import ImagingUpload, UploadStatus
+from api.paging import PageRequest
 from pacs_bridge import UploadProgress
 
 Phase = Literal["validating", "storing", "archiving", "encrypting", "filing"]
@@ -126,9 +127,10 @@ def find(session: Session, organization_id: uuid.UUID, upload_id: uuid.UUID,
 
 
 def recent(session: Session, organization_id: uuid.UUID, *, status: str | None,
-           limit: int) -> list[ImagingUpload]:
+           page: PageRequest) -> list[ImagingUpload]:
     query = select(ImagingUpload).where(ImagingUpload.organization_id == organization_id)
     if status is not None:
         query = query.where(ImagingUpload.status == status)
     return list(session.scalars(query.order_by(ImagingUpload.created_at.desc(),
-                                               ImagingUpload.id).limit(limit)))
+                                               ImagingUpload.id)
+                                .limit(page.limit).offset(page.offset)))

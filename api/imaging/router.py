@@ -24,7 +24,8 @@ from api.imaging.schemas import (
     StudyUploaded,
     UploadOut,
 )
-from api.records.router import FhirResource, record_written
+from api.paging import Page
+from api.records.router import FHIR_REQUEST_BODY, FhirResource, record_written
 from api.records.schemas import RecordWritten
 from api.records.service import patient_by_uhid
 
@@ -138,14 +139,14 @@ def upload_progress(
 @router.get("/imaging/uploads", responses=problem_responses(401, 403))
 def recent_uploads(
     principal: Annotated[Principal, Depends(require("record:write"))], db: TenantDB,
+    page: Page,
     status: Annotated[Literal["processing", "completed", "failed"] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[UploadOut]:
     """Your institution's most recent uploads, newest first."""
     if principal.organization_id is None:
         return []
     return [UploadOut.model_validate(row, from_attributes=True) for row in
-            progress.recent(db, principal.organization_id, status=status, limit=limit)]
+            progress.recent(db, principal.organization_id, status=status, page=page)]
 
 
 @router.get("/imaging/studies/{study_id}/instances/{sop_instance_uid}/preview.png",
@@ -190,14 +191,15 @@ def _summary(view: service.StudyView) -> dict[str, object]:
 @router.get("/patients/{uhid}/imaging/studies", responses=problem_responses(401, 403, 404, 503))
 def list_studies(
     uhid: str, principal: Annotated[Principal, Depends(require("record:read"))],
-    db: SystemDB, container: ContainerDep,
+    db: SystemDB, container: ContainerDep, page: Page,
 ) -> list[StudySummary]:
-    """The patient's imaging studies you may see, newest first (the patient: all; a
-    treatment grantee of imaging: all; otherwise those a grant names or your institution
-    uploaded). Logged as a search."""
+    """The patient's imaging studies you may see, newest first, one page at a time (the
+    patient: all; a treatment grantee of imaging: all; otherwise those a grant names or your
+    institution uploaded). Logged as a search."""
     patient = patient_by_uhid(db, uhid)
     return [StudySummary.model_validate(_summary(v)) for v in
-            service.list_studies(db, container, reader=principal, patient=patient)]
+            service.list_studies(db, container, reader=principal, patient=patient,
+                                 limit=page.limit, offset=page.offset)]
 
 
 @router.get("/imaging/studies/{study_id}", responses=problem_responses(401, 403, 404, 503))
@@ -215,11 +217,11 @@ def study_details(
 
 
 @router.post("/imaging/studies/{study_id}/reports", status_code=status.HTTP_201_CREATED,
-             responses=problem_responses(401, 403, 404, 409, 413, 422, 503))
+             responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503),
+             openapi_extra=FHIR_REQUEST_BODY)
 def add_report(
-    study_id: uuid.UUID, resource: FhirResource,
-    principal: Annotated[Principal, Depends(require("record:write"))], db: SystemDB,
-    container: ContainerDep,
+    study_id: uuid.UUID, principal: Annotated[Principal, Depends(require("record:write"))],
+    resource: FhirResource, db: SystemDB, container: ContainerDep,
 ) -> RecordWritten:
     """File your radiology report (a FHIR R4 DiagnosticReport) about this study as the
     patient's record, encrypted to the patient and linked to the study. By a radiologist

@@ -349,11 +349,33 @@ def _looks_like_zip(fh: IO[bytes]) -> bool:
     return head == b"PK\x03\x04"
 
 
+STUDY_NOT_FOUND = "no such imaging study"
+
+
 def get_study(session: Session, study_id: uuid.UUID) -> ImagingStudy:
     study = session.get(ImagingStudy, study_id)
     if study is None:
-        raise NotFound("no such imaging study")
+        raise NotFound(STUDY_NOT_FOUND)
     return study
+
+
+def _knows_of_study(session: Session, reader: Principal, patient: User,
+                    study: ImagingStudy) -> bool:
+    """The patient, the uploader (person or institution) and grantees past or present
+    (api.records.service.knows_of) know the study exists; nobody else is told it does."""
+    return (reader.user_id in (patient.id, study.uploader_id)
+            or reader.organization_id == study.uploader_org_id
+            or records.knows_of(session, reader, patient, written_at=study.created_at,
+                                scopes=[f"record:{study.record_id}", "category:imaging"]))
+
+
+def _refusal(session: Session, reader: Principal, patient: User, study: ImagingStudy,
+             detail: str) -> Exception:
+    """403 for a caller who knows the study exists; for anyone else the same 404 as for an
+    unknown study, so that the refusal does not tell that the patient has it."""
+    if _knows_of_study(session, reader, patient, study):
+        return Forbidden(detail)
+    return NotFound(STUDY_NOT_FOUND)
 
 
 def _patient_of(session: Session, study: ImagingStudy) -> User:
@@ -381,7 +403,8 @@ def _authorise_pull(session: Session, container: Container, *, reader: Principal
     elif not decision.granted or consent is None:
         records.log_access(container, reader, patient, record=target, action=action,
                            purpose=purpose, granted=False, basis=decision.basis)
-        raise Forbidden("no active grant of the patient covers this study for this purpose")
+        raise _refusal(session, reader, patient, study,
+                       "no active grant of the patient covers this study for this purpose")
     elif organisation_grant_only and consent.grantee_org_id != reader.organization_id:
         # The kfrags of a grant to a person are for that person's key, not the keystore's.
         records.log_access(container, reader, patient, record=target, action=action,
@@ -542,7 +565,8 @@ def _authorise_read(session: Session, container: Container, *, reader: Principal
         if not decision.granted or reader.organization_id is None:
             records.log_access(container, reader, patient, record=target, action=action,
                                purpose="treatment", granted=False, basis=decision.basis)
-            raise Forbidden("no active grant of the patient covers this study")
+            raise _refusal(session, reader, patient, study,
+                           "no active grant of the patient covers this study")
         basis = decision.basis
         grant_id = decision.consent.grant_id if decision.consent else None
     records.log_access(container, reader, patient, record=target, action=action,
@@ -590,12 +614,12 @@ def study_details(session: Session, container: Container, *, reader: Principal,
 
 
 def list_studies(session: Session, container: Container, *, reader: Principal,
-                 patient: User) -> list[StudyView]:
-    """The patient's studies the caller may see, newest first: all for the patient and for
-    a treatment grantee of imaging; those a grant names one by one; those the caller's
-    institution uploaded. Logged as one search."""
+                 patient: User, limit: int = 50, offset: int = 0) -> list[StudyView]:
+    """The patient's studies the caller may see, newest first, one page (`limit` from
+    `offset`): all for the patient and for a treatment grantee of imaging; those a grant
+    names one by one; those the caller's institution uploaded. Logged as one search."""
     query = select(ImagingStudy).where(ImagingStudy.patient_id == patient.id) \
-        .order_by(ImagingStudy.created_at.desc())
+        .order_by(ImagingStudy.created_at.desc(), ImagingStudy.id)
     basis = "owner"
     if reader.user_id != patient.id:
         container.ensure_mirror_fresh()
@@ -609,8 +633,11 @@ def list_studies(session: Session, container: Container, *, reader: Principal,
                 visible.append(ImagingStudy.uploader_org_id == reader.organization_id)
             query = query.where(or_(*visible))
         basis = "grant" if scopes else "author"
-    studies = list(session.scalars(query))
-    allowed = basis != "author" or bool(studies)
+    studies = list(session.scalars(query.limit(limit).offset(offset)))
+    # Without a grant, the search is allowed if it finds some of the caller's own uploads
+    # (on any page).
+    allowed = basis != "author" or bool(studies) or bool(
+        offset and session.scalar(select(query.exists())))
     records.log_access(container, reader, patient, record="search:imaging", action="search",
                        purpose="treatment", granted=allowed,
                        basis=basis if allowed else "none")
@@ -626,10 +653,15 @@ def add_report(session: Session, container: Container, *, author: Principal,
     """File a radiologist's DiagnosticReport about the study as the patient's record (the
     subject, the RAD category and the ImagingStudy reference are filled in when missing)
     and link it to the study."""
-    study = get_study(session, study_id)
-    patient = _patient_of(session, study)
     if not author.roles & REPORT_ROLES:
         raise Forbidden("imaging reports are written by radiologists")
+    study = get_study(session, study_id)
+    patient = _patient_of(session, study)
+    if not _knows_of_study(session, author, patient, study):
+        # Logged as the write it would have been (api.records.service.authorise_write).
+        records.log_access(container, author, patient, record="category:imaging",
+                           action="write", purpose="treatment", granted=False, basis="none")
+        raise NotFound(STUDY_NOT_FOUND)
     if not isinstance(resource, dict) or resource.get("resourceType") != "DiagnosticReport":
         raise Invalid("an imaging report is one FHIR R4 DiagnosticReport (a JSON object)")
     report = dict(resource)
@@ -671,8 +703,9 @@ def preview(session: Session, container: Container, *, reader: Principal,
     except DicomNotFound:
         raise NotFound("the instance is not in your DICOM store; pull the study first") \
             from None
-    except PreviewUnsupported:
-        raise Invalid("this instance has no pixel data that can be previewed") from None
+    except PreviewUnsupported as exc:
+        # The bridge says why: no pixel data, or the encoding it cannot decode (named).
+        raise Invalid(str(exc)) from None
     except DicomStoreUnavailable:
         raise Unavailable("the DICOM store is unavailable") from None
 
@@ -693,7 +726,8 @@ def deidentified_export(session: Session, container: Container, *, reader: Princ
                        grant_id=decision.consent.grant_id
                        if allowed and decision.consent else None)
     if not allowed:
-        raise Forbidden("no active research grant of the patient covers this study")
+        raise _refusal(session, reader, patient, study,
+                       "no active research grant of the patient covers this study")
     spool: BinaryIO = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # type: ignore[assignment]  # noqa: SIM115
     try:
         export_deidentified_study(container.dicom.of(study.uploader_org_id),

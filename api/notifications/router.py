@@ -14,6 +14,7 @@ from api.db.base import utcnow
 from api.deps import Principal, SystemDB, authenticated
 from api.errors import NotFound
 from api.notifications.models import Notification
+from api.paging import Page
 
 router = APIRouter(tags=["notifications"])
 
@@ -35,13 +36,15 @@ def _out(n: Notification) -> NotificationOut:
 @router.get("/me/notifications")
 def my_notifications(
     principal: Annotated[Principal, Depends(authenticated)], db: SystemDB,
-    unread: Annotated[bool, Query()] = False,
+    page: Page, unread: Annotated[bool, Query()] = False,
 ) -> list[NotificationOut]:
+    """One's notifications, newest first, one page."""
     query = select(Notification).where(Notification.user_id == principal.user_id)
     if unread:
         query = query.where(Notification.read_at.is_(None))
-    return [_out(n) for n in db.scalars(query.order_by(Notification.created_at.desc())
-                                        .limit(200))]
+    return [_out(n) for n in db.scalars(
+        query.order_by(Notification.created_at.desc(), Notification.id)
+        .limit(page.limit).offset(page.offset))]
 
 
 @router.post("/me/notifications/{notification_id}/read")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
 from api.access.catalog import Role
 from api.deps import ContainerDep, Principal, SystemDB, authenticated, require
-from api.errors import Forbidden, NotFound, problem_responses
-from api.records import service
+from api.errors import Forbidden, Invalid, NotFound, problem_responses
+from api.paging import Page
+from api.records import fhir, service
 from api.records.keys import (
     create_custodial_organization_keys,
     keys_of_user,
@@ -31,12 +32,34 @@ from api.records.schemas import (
 from api.tenants.models import Organization
 
 router = APIRouter(tags=["records"])
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 422, 503)
+WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422, 503)
 READ_ERRORS = problem_responses(401, 403, 404, 409, 502, 503)
 Purpose = Literal["treatment", "claim", "research", "emergency"]
-FhirResource = Annotated[dict[str, Any], Body(
-    description="One FHIR R4 resource (JSON). Its subject/patient, when present, is "
-                "Patient/<UHID> or an identifier of system https://ohms.dev/fhir/sid/uhid")]
+FHIR_JSON = "application/fhir+json"
+_RESOURCE_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["resourceType"], "additionalProperties": True,
+    "properties": {"resourceType": {"type": "string"}}}
+# The body is read by `fhir_resource_body`, not by FastAPI (whose JSON parsing turns FHIR
+# decimals into floats): its documentation is given here.
+FHIR_REQUEST_BODY: dict[str, Any] = {"requestBody": {
+    "required": True,
+    "description": "One FHIR R4 resource (JSON), stored exactly as written (decimals keep "
+                   "their digits). Its subject/patient, when present, is Patient/<UHID> or "
+                   "an identifier of system https://ohms.dev/fhir/sid/uhid",
+    "content": {FHIR_JSON: {"schema": _RESOURCE_SCHEMA},
+                "application/json": {"schema": _RESOURCE_SCHEMA}}}}
+
+
+async def fhir_resource_body(request: Request) -> object:
+    """The request body as JSON, its numbers kept as written (see api.records.fhir)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type and not (media_type == "application/json" or media_type.endswith("+json")):
+        raise Invalid(f"the body is one FHIR resource as JSON ({FHIR_JSON} or "
+                      "application/json)")
+    return fhir.parse_json(await request.body())
+
+
+FhirResource = Annotated[object, Depends(fhir_resource_body)]
 
 
 def _administered_organization(db: Session, principal: Principal,
@@ -109,11 +132,10 @@ def create_custodial_organization_keys_route(
 
 
 @router.post("/patients/{uhid}/records", status_code=status.HTTP_201_CREATED,
-             responses=WRITE_ERRORS)
+             responses=WRITE_ERRORS, openapi_extra=FHIR_REQUEST_BODY)
 def write_record(
-    uhid: str, resource: FhirResource,
-    principal: Annotated[Principal, Depends(require("record:write"))], db: SystemDB,
-    container: ContainerDep,
+    uhid: str, principal: Annotated[Principal, Depends(require("record:write"))],
+    resource: FhirResource, db: SystemDB, container: ContainerDep,
 ) -> RecordWritten:
     """Write a record: validated as FHIR R4, encrypted to the patient's public key, the
     ciphertext stored as a blob. By the patient, or a clinician whose organisation holds
@@ -124,11 +146,10 @@ def write_record(
 
 
 @router.put("/records/{record_id}", status_code=status.HTTP_201_CREATED,
-            responses=WRITE_ERRORS)
+            responses=WRITE_ERRORS, openapi_extra=FHIR_REQUEST_BODY)
 def update_record(
-    record_id: uuid.UUID, resource: FhirResource,
-    principal: Annotated[Principal, Depends(require("record:write"))], db: SystemDB,
-    container: ContainerDep,
+    record_id: uuid.UUID, principal: Annotated[Principal, Depends(require("record:write"))],
+    resource: FhirResource, db: SystemDB, container: ContainerDep,
 ) -> RecordWritten:
     """A new version of a record, linked to this one (which is kept as it was)."""
     return record_written(service.new_version(db, container, author=principal, record_id=record_id,
@@ -145,14 +166,16 @@ def list_records(
     author: Annotated[str | None, Query(max_length=20, description="Author's UHID")] = None,
     since: Annotated[AwareDatetime | None, Query(description="Written at or after")] = None,
     until: Annotated[AwareDatetime | None, Query(description="Written before")] = None,
+    *, page: Page,
 ) -> list[RecordMetadata]:
     """Metadata of the newest version of each record the caller may read (the patient: all;
-    others: what their active grants cover), by category, FHIR type, author and date.
-    Logged as a search."""
+    others: what their active grants cover), by category, FHIR type, author and date,
+    newest first, one page at a time. Logged as a search."""
     patient = service.patient_by_uhid(db, uhid)
     listed = service.list_records(db, container, reader=principal, patient=patient,
                                   category=category, resource_type=type, purpose=purpose,
-                                  author_uhid=author, since=since, until=until)
+                                  author_uhid=author, since=since, until=until,
+                                  limit=page.limit, offset=page.offset)
     return [RecordMetadata(
         id=r.record.id, patient_uhid=r.patient_uhid, cid=r.record.cid,
         category=r.record.category, resource_type=r.record.resource_type,
@@ -163,15 +186,19 @@ def list_records(
     ) for r in listed]
 
 
-@router.get("/records/{record_id}/resource", responses=READ_ERRORS)
+@router.get("/records/{record_id}/resource", response_class=Response,
+            responses={**READ_ERRORS, 200: {
+                "description": "The FHIR resource, exactly as written",
+                "content": {FHIR_JSON: {"schema": _RESOURCE_SCHEMA}}}})
 def read_record_resource(
     record_id: uuid.UUID, principal: Annotated[Principal, Depends(require("record:read"))],
     db: SystemDB, container: ContainerDep, purpose: Purpose = "treatment",
-) -> dict[str, Any]:
+) -> Response:
     """The FHIR resource itself, for staff of an organisation on the keystore tier (the same
     consent check and access-log entry as /records/{id}). 409 for those holding their keys."""
-    return service.read_record_for_custodial_grantee(db, container, reader=principal,
-                                                     record_id=record_id, purpose=purpose)
+    plaintext = service.read_record_for_custodial_grantee(
+        db, container, reader=principal, record_id=record_id, purpose=purpose)
+    return Response(plaintext, media_type=FHIR_JSON, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/records/{record_id}", responses=READ_ERRORS, response_model_exclude_none=True)

@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from api.access.catalog import Role
+from api.audit.models import AccessLogEntry
 from api.audit.service import record_access
 from api.composition import Container
-from api.consent.models import Consent, ConsentStatus
+from api.consent.models import BreakGlassAccess, Consent, ConsentStatus
 from api.consent.service import AccessDecision, decide_access
 from api.db.base import utcnow
 from api.deps import Principal
@@ -99,10 +100,6 @@ def _log(container: Container, who: Principal, patient: User, *, record: str, ac
 # --- writing --------------------------------------------------------------------------
 
 
-def _canonical(resource: dict[str, Any]) -> bytes:
-    return json.dumps(resource, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def _authorise_write(session: Session, container: Container, author: Principal,
                      patient: User, category: str, target: str) -> None:
     if author.user_id == patient.id:
@@ -157,7 +154,9 @@ def checked_resource(container: Container, patient: User, resource: object,
     and the category it is filed under."""
     if not isinstance(resource, dict):
         raise Invalid("the body must be one FHIR resource (a JSON object)")
-    if len(_canonical(resource)) > container.settings.max_record_bytes:
+    # Surrogates, nulls and the like first: the size is measured on the bytes stored.
+    fhir.check_json_rules(resource)
+    if len(fhir.serialise(resource)) > container.settings.max_record_bytes:
         raise PayloadTooLarge(f"a record is at most {container.settings.max_record_bytes} "
                               "bytes")
     valid = fhir.validate_resource(resource)
@@ -176,7 +175,8 @@ def seal_and_store(session: Session, container: Container, *, author_id: uuid.UU
     fails, an unreferenced ciphertext remains that no one can open without the patient.
     """
     keys = _patient_public_key(session, patient)
-    encrypted = encrypt_for(public_key_from_hex(keys.umbral_public_key), _canonical(resource))
+    encrypted = encrypt_for(public_key_from_hex(keys.umbral_public_key),
+                            fhir.serialise(resource))
     cid = _store_ciphertext(container, encrypted.ciphertext)
     record_id = uuid.uuid4()
     record = Record(
@@ -197,11 +197,61 @@ def seal_and_store(session: Session, container: Container, *, author_id: uuid.UU
     return record
 
 
+RECORD_NOT_FOUND = "no such record"
+
+
 def get_record(session: Session, record_id: uuid.UUID) -> Record:
     record = session.get(Record, record_id)
     if record is None:
-        raise NotFound("no such record")
+        raise NotFound(RECORD_NOT_FOUND)
     return record
+
+
+def knows_of(session: Session, reader: Principal, patient: User, *, scopes: list[str],
+             written_at: datetime) -> bool:
+    """Whether `reader` was ever shown that an object of `patient` (written at `written_at`,
+    covered by `scopes`) exists: a grant of the patient to them or their organisation, for
+    any purpose, covering it and in force after it was written (active, or since revoked or
+    expired), their break-glass access covering it, or a granted access to it (by them or
+    their organisation) in the access log.
+
+    Whoever has no such basis (nor is the patient, author or uploader: the callers check
+    those) is answered as if the object did not exist: 404, as for an unknown id, so that a
+    refusal does not tell that the patient has it."""
+    covering = [*scopes, "category:all"]
+    grantee = [Consent.grantee_user_id == reader.user_id]
+    if reader.organization_id is not None:
+        grantee.append(Consent.grantee_org_id == reader.organization_id)
+    granted = session.scalar(select(exists().where(
+        Consent.patient_id == patient.id, or_(*grantee), Consent.scope.in_(covering),
+        Consent.status.in_([ConsentStatus.active, ConsentStatus.revoked,
+                            ConsentStatus.expired]),
+        or_(and_(Consent.revoked_at.is_(None), Consent.expires_at > written_at),
+            Consent.revoked_at > written_at))))
+    if granted or session.scalar(select(exists().where(
+            BreakGlassAccess.patient_id == patient.id,
+            BreakGlassAccess.accessor_id == reader.user_id,
+            BreakGlassAccess.scope.in_(covering), BreakGlassAccess.expires_at > written_at))):
+        return True
+    accessor = [AccessLogEntry.accessor_id == reader.user_id]
+    if reader.organization_id is not None:
+        accessor.append(AccessLogEntry.accessor_org_id == reader.organization_id)
+    return bool(session.scalar(select(exists().where(
+        AccessLogEntry.patient_uhid == patient.uhid, or_(*accessor),
+        AccessLogEntry.record.in_([s for s in scopes if s.startswith("record:")]),
+        AccessLogEntry.outcome == "granted"))))
+
+
+def knows_of_record(session: Session, reader: Principal, patient: User,
+                    record: Record) -> bool:
+    """Whether `reader` (not the patient) has a basis to know `record` exists: its author,
+    the author's organisation, or any basis `knows_of` counts."""
+    if record.author_id == reader.user_id or (
+            reader.organization_id is not None
+            and record.author_org_id == reader.organization_id):
+        return True
+    return knows_of(session, reader, patient, written_at=record.created_at, scopes=sorted({
+        f"record:{record.id}", f"record:{record.lineage_id}", f"category:{record.category}"}))
 
 
 def successor(session: Session, record: Record) -> uuid.UUID | None:
@@ -212,11 +262,16 @@ def new_version(session: Session, container: Container, *, author: Principal,
                 record_id: uuid.UUID, resource: object) -> Record:
     """Version n+1 of a record, linked to version n; version n stays as it was."""
     previous = get_record(session, record_id)
+    patient = session.get(User, previous.patient_id)
+    assert patient is not None
+    if author.user_id != patient.id and not knows_of_record(session, author, patient,
+                                                             previous):
+        _log(container, author, patient, record=f"record:{previous.lineage_id}",
+             action="write", purpose="treatment", granted=False, basis="none")
+        raise NotFound(RECORD_NOT_FOUND)
     newer = successor(session, previous)
     if newer is not None:
         raise Conflict(f"record {previous.id} was already superseded by {newer}")
-    patient = session.get(User, previous.patient_id)
-    assert patient is not None
     return write_record(session, container, author=author, patient=patient, resource=resource,
                         previous=previous)
 
@@ -297,6 +352,8 @@ def read_record(session: Session, container: Container, *, reader: Principal,
     if not decision.granted:
         _log(container, reader, patient, record=target, action="read", purpose=purpose,
              granted=False, basis=decision.basis)
+        if not knows_of_record(session, reader, patient, record):
+            raise NotFound(RECORD_NOT_FOUND)
         raise Forbidden("no active grant of the patient covers this record for this purpose")
     cfrags = _reencrypt_for_grantee(session, container, record, consent) if consent else None
     if cfrags is None:
@@ -314,7 +371,7 @@ def read_record(session: Session, container: Container, *, reader: Principal,
 def read_record_for_custodial_grantee(
     session: Session, container: Container, *, reader: Principal, record_id: uuid.UUID,
     purpose: str,
-) -> dict[str, Any]:
+) -> bytes:
     """For an organisation on the keystore tier: the same checked, logged read, then opened
     with the organisation's server-held key. Others decrypt on their side."""
     item = custodial_item(reader.organization_id) if reader.organization_id else None
@@ -328,8 +385,8 @@ def read_record_for_custodial_grantee(
     except (RecordIntegrityError, CfragRejected, DecryptionFailed, InvalidKeyMaterial):
         raise StoredRecordDamaged("the record could not be opened with the capsule "
                                   "fragments of this grant") from None
-    resource: dict[str, Any] = json.loads(plaintext)
-    return resource
+    # The stored JSON as written, not re-parsed: its decimals keep their precision.
+    return plaintext
 
 
 # --- listing --------------------------------------------------------------------------
@@ -355,14 +412,16 @@ def _readable_scopes(session: Session, reader: Principal, patient: User,
 def list_records(session: Session, container: Container, *, reader: Principal, patient: User,
                  category: str | None, resource_type: str | None, purpose: str,
                  author_uhid: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None) -> list[ListedRecord]:
-    """The newest version of each record of the patient that the caller may read."""
+                 until: datetime | None = None, limit: int = 50,
+                 offset: int = 0) -> list[ListedRecord]:
+    """The newest version of each record of the patient that the caller may read, newest
+    first, one page (`limit` from `offset`)."""
     newer = aliased(Record)
     query: Select[Record, str] = (
         select(Record, User.uhid).join(User, User.id == Record.author_id)
         .where(Record.patient_id == patient.id,
                ~exists().where(newer.previous_id == Record.id))
-        .order_by(Record.created_at.desc()))
+        .order_by(Record.created_at.desc(), Record.id))
     if category:
         query = query.where(Record.category == category)
     if resource_type:
@@ -392,7 +451,7 @@ def list_records(session: Session, container: Container, *, reader: Principal, p
     if basis == "none":
         return []
     return [ListedRecord(record, author_uhid, patient.uhid)
-            for record, author_uhid in session.execute(query).all()]
+            for record, author_uhid in session.execute(query.limit(limit).offset(offset))]
 
 
 def _is_uuid(text: str) -> bool:

@@ -14,6 +14,7 @@ from api.deps import ContainerDep, Principal, TenantDB, authenticated, require
 from api.errors import problem_responses
 from api.identity.models import User
 from api.identity.schemas import Registered
+from api.paging import Page
 from api.tenants import service
 from api.tenants.models import Organization, OrganizationKind
 from api.tenants.schemas import (
@@ -64,10 +65,11 @@ def create_organization(
 @router.get("/organizations", responses=ERRORS)
 def list_organizations(
     principal: Annotated[Principal, Depends(require("organization:read"))], db: TenantDB,
+    page: Page,
 ) -> list[OrganizationOut]:
     """All organisations for system administrators; one's own for everyone else."""
     return [_org_out(o) for o in service.list_organizations(
-        db, caller_org=principal.organization_id, system=principal.is_system_admin)]
+        db, caller_org=principal.organization_id, system=principal.is_system_admin, page=page)]
 
 
 @router.get("/organizations/{organization_id}", responses=ERRORS)
@@ -83,8 +85,10 @@ def update_organization(
     organization_id: uuid.UUID, body: OrganizationUpdate,
     principal: Annotated[Principal, Depends(require("organization:update"))], db: TenantDB,
 ) -> OrganizationOut:
+    """Rename or deactivate; reactivating is for system administrators only (403)."""
     org = _visible(db, principal, organization_id)
-    service.update_organization(org, name=body.name, is_active=body.is_active)
+    service.update_organization(org, name=body.name, is_active=body.is_active,
+                                system=principal.is_system_admin)
     db.flush()
     return _org_out(org)
 
@@ -107,9 +111,10 @@ def add_member(
 def list_members(
     organization_id: uuid.UUID,
     principal: Annotated[Principal, Depends(require("member:read"))], db: TenantDB,
+    page: Page,
 ) -> list[MemberOut]:
     org = _visible(db, principal, organization_id)
-    return [_member_out(u) for u in service.list_members(db, org)]
+    return [_member_out(u) for u in service.list_members(db, org, page=page)]
 
 
 @router.get("/organizations/{organization_id}/members/{user_id}", responses=ERRORS)

@@ -5,25 +5,28 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from api.identity.schemas import DisplayName, EmailAddress
 from api.tenants.models import OrganizationKind
-
-Name = Field(min_length=1, max_length=200, pattern=r"\S")
 
 
 class OrganizationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Name
+    name: DisplayName
     kind: OrganizationKind
 
 
 class OrganizationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Name
-    is_active: bool | None = None
+    name: DisplayName | None = None
+    is_active: bool | None = Field(
+        default=None,
+        description="false deactivates the organisation: its staff are signed out at once "
+                    "and cannot sign in; only a system administrator reactivates it",
+    )
 
 
 class OrganizationOut(BaseModel):
@@ -45,8 +48,8 @@ class DirectoryEntry(BaseModel):
 class MemberCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr
-    full_name: str = Name
+    email: EmailAddress
+    full_name: DisplayName
     role: str = Field(min_length=1, max_length=32)
     password: str = Field(min_length=1, max_length=128)
     extra_roles: list[str] = Field(default_factory=list, max_length=8)

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from api.access.catalog import ASSIGNABLE_ROLES, Role
 from api.composition import Container
-from api.errors import Conflict, Invalid, NotFound
+from api.errors import Conflict, Forbidden, Invalid, NotFound
 from api.identity import service as identity
 from api.identity.models import User, UserRole
+from api.paging import PageRequest
 from api.tenants.models import Organization, OrganizationKind
 
 
@@ -36,15 +37,22 @@ def visible_organization(
 
 
 def list_organizations(
-    session: Session, *, caller_org: uuid.UUID | None, system: bool
+    session: Session, *, caller_org: uuid.UUID | None, system: bool, page: PageRequest
 ) -> list[Organization]:
-    query = select(Organization).order_by(Organization.name)
+    query = select(Organization).order_by(Organization.name, Organization.id)
     if not system:
         query = query.where(Organization.id == caller_org)
-    return list(session.scalars(query))
+    return list(session.scalars(query.limit(page.limit).offset(page.offset)))
 
 
-def update_organization(org: Organization, *, name: str | None, is_active: bool | None) -> None:
+def update_organization(
+    org: Organization, *, name: str | None, is_active: bool | None, system: bool
+) -> None:
+    """Rename, deactivate or reactivate. Deactivating ends its staff's access at their next
+    request (identity.active_session_user); an organisation's own admin may do it, but only
+    a system administrator may undo it."""
+    if is_active and not org.is_active and not system:
+        raise Forbidden("only a system administrator can reactivate an organisation")
     if name is not None:
         org.name = name.strip()
     if is_active is not None:
@@ -89,9 +97,10 @@ def add_member(
     )
 
 
-def list_members(session: Session, org: Organization) -> list[User]:
+def list_members(session: Session, org: Organization, *, page: PageRequest) -> list[User]:
     return list(session.scalars(
-        select(User).where(User.organization_id == org.id).order_by(User.full_name)
+        select(User).where(User.organization_id == org.id).order_by(User.full_name, User.id)
+        .limit(page.limit).offset(page.offset)
     ))
 
 

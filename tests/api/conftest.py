@@ -44,6 +44,12 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "log_level": "WARNING",
         # Tests drive the background work themselves (app.state.workers.run_all_once()).
         "run_workers": False,
+        # Every test signs people in from the one test client address; the limits themselves
+        # are tested with small ones (tests/api/test_rate_limits.py).
+        "rate_limit_sign_in_per_client": "100000/minute",
+        "rate_limit_sign_in_per_account": "100000/minute",
+        "rate_limit_registration_per_client": "100000/minute",
+        "rate_limit_siwe_nonce_per_client": "100000/minute",
     }
     base.update(overrides)
     return Settings(**base)

@@ -102,6 +102,7 @@ def test_every_route_declares_its_access_requirement(ohms: Ohms) -> None:
 def test_default_roles_match_the_api_names() -> None:
     assert {r.value for r in Role} == {
         "patient", "physician", "nurse", "lab_technician", "radiologist", "pharmacist",
-        "drug_vendor", "helpdesk", "org_admin", "insurer", "auditor", "system_admin"}
+        "drug_vendor", "helpdesk", "org_admin", "insurer", "auditor", "platform_auditor",
+        "system_admin"}
     for role, perms in DEFAULT_PERMISSIONS.items():
         assert perms <= set(PERMISSIONS), role

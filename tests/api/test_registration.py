@@ -87,3 +87,48 @@ def test_malformed_and_invalid_bodies_are_problem_json(ohms: Ohms) -> None:
         assert problem["status"] == 422 and "title" in problem
         assert "Correct-Horse" not in r.text and "Traceback" not in r.text
     assert count_users(ohms) == before
+
+
+def _register(ohms: Ohms, email: str, full_name: str = "Asha Rao"):  # type: ignore[no-untyped-def]
+    return ohms.client.post("/api/v1/auth/register", json={
+        "email": email, "password": PASSWORD, "full_name": full_name,
+        "date_of_birth": "1988-07-01"})
+
+
+def test_full_width_email_is_the_same_account(ohms: Ohms) -> None:
+    local = f"maria{uuid.uuid4().hex[:8]}"
+    assert _register(ohms, f"{local}@example.org").status_code == 201
+    # The same address in full-width letters (and a full-width @) folds onto the first one.
+    full_width = "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in local)
+    dup = _register(ohms, f"{full_width}\uff20Example.org")
+    assert dup.status_code == 409 and dup.headers["content-type"] == PROBLEM
+    # Either form signs in.
+    for username in (f"{local}@example.org", f"{full_width}@example.org"):
+        assert ohms.login(username, PASSWORD).status_code == 200, username
+
+
+def test_lookalike_emails_are_refused(ohms: Ohms) -> None:
+    before = count_users(ohms)
+    tag = str(uuid.uuid4().int)[:8]  # digits: no script of their own
+    for lookalike in (f"\u0430dmin{tag}@example.org",      # Cyrillic a, then Latin
+                      f"p\u0430yp\u0430l{tag}@example.org",  # Cyrillic a inside Latin
+                      f"\u0430\u043e\u0440{tag}@example.org",  # Cyrillic look-alikes and digits
+                      f"admin{tag}@ex\u0430mple.org"):        # Cyrillic a in the domain
+        r = _register(ohms, lookalike)
+        assert r.status_code == 422 and r.headers["content-type"] == PROBLEM, lookalike
+        assert "Traceback" not in r.text
+    assert count_users(ohms) == before
+    # Addresses in one non-Latin script that do not pass for Latin ones are fine.
+    assert _register(ohms, f"\u0430\u0434\u043c\u0438\u043d{tag}@example.org").status_code == 201
+
+
+def test_names_with_control_characters_are_refused(ohms: Ohms) -> None:
+    before = count_users(ohms)
+    for bad in ("Asha\x00Rao", "Asha \u202eoaR", "Asha\u2067Rao\u2069", "Asha\u200eRao",
+                "Asha\tRao", "\ufeffAsha"):
+        r = _register(ohms, f"n-{uuid.uuid4().hex[:8]}@example.com", full_name=bad)
+        assert r.status_code == 422 and r.headers["content-type"] == PROBLEM, repr(bad)
+    assert count_users(ohms) == before
+    accented = _register(ohms, f"n-{uuid.uuid4().hex[:8]}@example.com",
+                         full_name="Zoë Ñúñez-Ōta")
+    assert accented.status_code == 201, accented.text

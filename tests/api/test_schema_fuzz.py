@@ -1,9 +1,14 @@
 """schemathesis over the whole OpenAPI schema, signed in as each demo role (and anonymous):
-no server error, and every response matches the schema the API publishes."""
+no server error, and every response matches the schema the API publishes. Each generated
+JSON body is also sent twice more, made hostile: once with a value nested 100,000 levels
+deep, once with every string holding an unpaired surrogate; both must be refused with a
+4xx problem+json, never a server error."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -54,6 +59,51 @@ def token_for(ohms: Ohms, role: str, email: str, password: str) -> str:
     return _tokens[key]
 
 
+DEEP_VALUE = "[" * 100_000 + "]" * 100_000
+
+
+def _with_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value[:1] + "\ud800" + value[1:]
+    if isinstance(value, dict):
+        return {_with_lone_surrogates(k): _with_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_lone_surrogates(v) for v in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def hostile_bodies(body: Any) -> list[bytes]:
+    """The generated body nested deep (in its first property, or whole) and with lone
+    surrogates in every string (or as itself, when it has none)."""
+    if isinstance(body, dict) and body:
+        first = next(iter(body))
+        deep = json.dumps({**body, first: "DEEP"}, default=_text).replace(
+            '"DEEP"', DEEP_VALUE, 1)
+    else:
+        deep = DEEP_VALUE
+    # ensure_ascii (the default) writes each surrogate as a \ud800 escape.
+    surrogates = json.dumps(_with_lone_surrogates(body), default=_text)
+    if "\\ud800" not in surrogates:
+        surrogates = json.dumps({"value": "\ud800", "body": body}, default=_text)
+    return [deep.encode(), surrogates.encode()]
+
+
+def send_hostile_bodies(ohms: Ohms, case: schemathesis.Case, headers: dict[str, str]) -> None:
+    if case.media_type is None or "json" not in case.media_type:
+        return
+    for content in hostile_bodies(case.body):
+        response = ohms.client.request(
+            case.method, case.formatted_path, params=case.query, content=content,
+            headers={**headers, "Content-Type": "application/json"})
+        assert 400 <= response.status_code < 500, (
+            case.method, case.operation.path, response.status_code, response.text[:300])
+        assert response.headers["content-type"] == "application/problem+json"
+
+
 @schema.parametrize()
 @settings(max_examples=5, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
@@ -68,5 +118,6 @@ def test_api_conforms_to_its_schema(
             email, password = logins[role]
             headers["Authorization"] = f"Bearer {token_for(ohms, role, email, password)}"
         response = case.call_and_validate(headers=headers, checks=CHECKS)
+        send_hostile_bodies(ohms, case, headers)
         if case.operation.path == "/api/v1/auth/logout" and response.status_code == 204:
             _tokens.pop((ohms.kind, role), None)  # that sign-in has ended; sign in again

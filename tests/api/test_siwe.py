@@ -8,7 +8,9 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from siwe import SiweMessage
+from sqlalchemy import select, update
 
+from api.identity.models import SiweNonce
 from tests.api.conftest import Ohms
 
 PROBLEM = "application/problem+json"
@@ -130,3 +132,52 @@ def test_unlinked_wallet_cannot_sign_in(ohms: Ohms) -> None:
     r = ohms.client.post("/api/v1/auth/siwe/verify",
                          json={"message": m, "signature": sign(stranger, m)})
     assert r.status_code == 401 and r.headers["content-type"] == PROBLEM
+
+
+def test_staff_of_a_deactivated_organisation_cannot_sign_in_with_a_wallet(ohms: Ohms) -> None:
+    org = ohms.create_org("clinic")
+    nurse = ohms.add_member(org, "nurse")
+    wallet = Account.create()
+    m = siwe_message(ohms, wallet)
+    assert ohms.client.post("/api/v1/me/wallet", headers=nurse.headers,
+                            json={"message": m, "signature": sign(wallet, m)}).status_code == 200
+    off = ohms.client.patch(f"/api/v1/organizations/{org}", headers=ohms.admin.headers,
+                            json={"is_active": False})
+    assert off.status_code == 200
+    login = siwe_message(ohms, wallet)
+    r = ohms.client.post("/api/v1/auth/siwe/verify",
+                         json={"message": login, "signature": sign(wallet, login)})
+    assert r.status_code == 401 and r.headers["content-type"] == PROBLEM
+    assert ohms.client.patch(f"/api/v1/organizations/{org}", headers=ohms.admin.headers,
+                             json={"is_active": True}).status_code == 200
+    again = siwe_message(ohms, wallet)
+    assert ohms.client.post("/api/v1/auth/siwe/verify",
+                            json={"message": again, "signature": sign(wallet, again)}
+                            ).status_code == 200
+
+
+def _nonce_row(ohms: Ohms, nonce: str) -> SiweNonce | None:
+    with ohms.db() as s:
+        return s.scalar(select(SiweNonce).where(SiweNonce.nonce == nonce))
+
+
+def test_expired_nonces_are_refused_then_purged(ohms: Ohms) -> None:
+    patient = ohms.register_patient()
+    wallet = Account.create()
+    m = siwe_message(ohms, wallet)
+    assert ohms.client.post("/api/v1/me/wallet", headers=patient.headers,
+                            json={"message": m, "signature": sign(wallet, m)}).status_code == 200
+    # The message itself is still valid; only the server-side nonce has run out.
+    late = siwe_message(ohms, wallet)
+    nonce = SiweMessage.from_message(late).nonce
+    with ohms.db() as s:
+        s.execute(update(SiweNonce).where(SiweNonce.nonce == nonce)
+                  .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    r = ohms.client.post("/api/v1/auth/siwe/verify",
+                         json={"message": late, "signature": sign(wallet, late)})
+    assert r.status_code == 401 and "nonce" in r.json()["detail"]
+    assert _nonce_row(ohms, nonce) is not None
+    # Issuing the next nonce clears the expired ones; the fresh one stays usable.
+    fresh = challenge(ohms)
+    assert _nonce_row(ohms, nonce) is None
+    assert _nonce_row(ohms, fresh["nonce"]) is not None

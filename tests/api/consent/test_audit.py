@@ -45,7 +45,7 @@ def verify(ohms: Ohms, document: dict[str, Any]) -> Any:
 def test_every_access_is_logged_batched_anchored_and_provable(ohms: Ohms) -> None:
     lab = ohms.create_org("lab")
     tech = ohms.add_member(lab, "lab_technician")
-    auditor = ohms.add_member(ohms.create_org("hospital"), "auditor")
+    auditor = ohms.add_member(lab, "auditor")
     patient = patient_with_wallet(ohms)
     denied = check(ohms, tech, patient.user)
     grant(ohms, patient, lab)
@@ -107,7 +107,7 @@ def test_every_access_is_logged_batched_anchored_and_provable(ohms: Ohms) -> Non
     assert ohms.client.get(f"/api/v1/audit/entries/{allowed['audit_entry']}/proof",
                            headers=stranger.headers).status_code == 404
     assert ohms.client.get("/api/v1/audit/entries", params={"patient": patient.user.uhid},
-                           headers=stranger.headers).status_code == 404
+                           headers=stranger.headers).json() == []
     assert allowed["audit_entry"] in {e["id"] for e in ohms.client.get(
         "/api/v1/audit/entries", params={"patient": patient.user.uhid},
         headers=auditor.headers).json()}

@@ -147,13 +147,14 @@ def test_upload_pull_byte_identical_refusals_and_revocation(imaging: Imaging,
 
     pull = f"/api/v1/imaging/studies/{up['id']}/pull"
     physician = hospital.staff["physician"]
+    # Without a grant (nor having uploaded it) the study is not known to exist: 404.
     denied = ohms.client.post(pull, headers=physician.headers)
-    assert denied.status_code == 403 and denied.headers["content-type"] == PROBLEM
+    assert denied.status_code == 404 and denied.headers["content-type"] == PROBLEM
     hospital_view = ohms.client.get(f"/api/v1/patients/{uhid}/imaging/studies",
                                     headers=physician.headers)
     assert hospital_view.status_code == 200 and hospital_view.json() == []
     assert ohms.client.get(f"/api/v1/imaging/studies/{up['id']}",
-                           headers=physician.headers).status_code == 403
+                           headers=physician.headers).status_code == 404
     consent = grant_custodial(imaging, patient, keys, hospital)
     assert [s["id"] for s in ohms.client.get(f"/api/v1/patients/{uhid}/imaging/studies",
                                              headers=physician.headers).json()] == [up["id"]]
@@ -175,7 +176,7 @@ def test_upload_pull_byte_identical_refusals_and_revocation(imaging: Imaging,
 
     # A third institution without a grant is refused, and nothing lands in its store.
     third = ohms.client.post(pull, headers=outsider.staff["physician"].headers)
-    assert third.status_code == 403
+    assert third.status_code == 404
     assert not imaging.store_of(outsider).list_studies(uhid)
     assert ohms.client.get(f"/api/v1/imaging/studies/{up['id']}/deidentified.zip",
                            headers=physician.headers).status_code == 403
@@ -260,7 +261,7 @@ def test_grantee_holding_its_keys_imports_on_its_side(imaging: Imaging,
     for path in (f"/api/v1/imaging/studies/{r.json()['id']}/archive",
                  sealed.json()["content_url"]):
         denied = ohms.client.get(path, headers=stranger.staff["physician"].headers)
-        assert denied.status_code == 403 and denied.headers["content-type"] == PROBLEM
+        assert denied.status_code == 404 and denied.headers["content-type"] == PROBLEM
 
 
 def test_research_grantee_gets_deidentified_export(imaging: Imaging,
@@ -269,7 +270,7 @@ def test_research_grantee_gets_deidentified_export(imaging: Imaging,
     patient, uhid, r = uploaded_study(imaging, centre)
     lab = imaging.site("lab", "lab_technician")
     url = f"/api/v1/imaging/studies/{r.json()['id']}/deidentified.zip"
-    assert ohms.client.get(url, headers=lab.staff["lab_technician"].headers).status_code == 403
+    assert ohms.client.get(url, headers=lab.staff["lab_technician"].headers).status_code == 404
     from tests.api.consent.conftest import sign
     from tests.api.consent.conftest import typed_data as grant_typed_data
     data = grant_typed_data(ohms, patient, lab.org_id, scope="category:imaging",
@@ -542,11 +543,12 @@ def test_reports_and_study_views_are_authorised(imaging: Imaging,
     other = imaging.site("radiology", "radiologist")
     clinic = imaging.site("hospital", "physician")
     treatment_grant(ohms, patient, clinic.org_id, scope="category:imaging")
-    # Only radiologists report; a radiologist without the patient's grant is refused.
+    # Only radiologists report; a radiologist without the patient's grant is refused (and
+    # not told that the study exists).
     assert ohms.client.post(f"{study}/reports", json=report,
                             headers=clinic.staff["physician"].headers).status_code == 403
     assert ohms.client.post(f"{study}/reports", json=report,
-                            headers=other.staff["radiologist"].headers).status_code == 403
+                            headers=other.staff["radiologist"].headers).status_code == 404
     # Not a DiagnosticReport, or a laboratory one: refused, nothing filed.
     for body in ({"resourceType": "Observation", "status": "final", "code": {"text": "x"}},
                  {**report, "category": [{"coding": [{
@@ -563,7 +565,7 @@ def test_reports_and_study_views_are_authorised(imaging: Imaging,
         listed = ohms.client.get(f"/api/v1/patients/{uhid}/imaging/studies",
                                  headers=who.headers)
         assert [s["id"] for s in listed.json()] == [r.json()["id"]]
-    assert ohms.client.get(study, headers=other.staff["radiologist"].headers).status_code == 403
+    assert ohms.client.get(study, headers=other.staff["radiologist"].headers).status_code == 404
     assert ohms.client.get(f"/api/v1/patients/{uhid}/imaging/studies",
                            headers=other.staff["radiologist"].headers).json() == []
     assert ohms.client.get(f"{study}/instances/1.2.3/preview.png",
@@ -601,7 +603,7 @@ def test_the_python_client_uploads_from_disk_and_imports_on_its_side(
                               http=ohms.client)
     with pytest.raises(ExchangeError) as refused, outsider.study_archive(study["id"]):
         pass
-    assert refused.value.status == 403
+    assert refused.value.status == 404
 
 
 def test_studies_stay_with_clinicians_and_research_takes_a_research_grant(

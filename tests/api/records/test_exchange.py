@@ -66,9 +66,10 @@ def exchange_flow(ohms: Ohms) -> ExchangeFlow:
     opened = json.loads(patient_keys.open_record(own.json()))
     assert opened["description"] == note_marker
 
-    # The lab has no grant: refused, and the refusal is in the access log.
+    # The lab has no grant: refused, and the refusal is in the access log. Having no basis
+    # to know the record exists, it is answered as an unknown record would be.
     refused = ohms.client.get(f"/api/v1/records/{written['id']}", headers=tech.headers)
-    assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM
+    assert refused.status_code == 404 and refused.headers["content-type"] == PROBLEM
     assert note_marker not in refused.text
     assert len(denied_entries(ohms, tech.uhid, written["id"])) == 1
 
@@ -146,10 +147,11 @@ def test_no_plaintext_at_rest_and_grantee_keys_open_only_what_was_granted(
         assert text.encode() not in stored
         assert text[4:].encode() not in stored  # the random part alone, neither
 
-    # The lab holds no grant for the lab result (it was granted documents, then revoked).
+    # The lab holds no grant for the lab result (it was granted documents, then revoked):
+    # for the lab it does not exist.
     tech = flow.lab.staff["lab_technician"]
     refused = ohms.client.get(f"/api/v1/records/{flow.lab_result_id}", headers=tech.headers)
-    assert refused.status_code == 403
+    assert refused.status_code == 404
     # Even holding the ciphertext (a copy of what the patient fetched), the lab's secret key
     # does not open it, and the note's capsule fragments do not fit its capsule.
     own = ohms.client.get(f"/api/v1/records/{flow.lab_result_id}",
