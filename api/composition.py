@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.access.gate import AccessGate, TreatingRelationship
 from api.db.session import make_engine, make_sessionmaker
 from api.errors import Unavailable
 from api.identity.passwords import PasswordHashing, PasswordPolicy
@@ -122,6 +123,8 @@ class Container:
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     # The grants/anchors mirror; set by api.background (it needs every context's handlers).
     indexer: Any = None
+    # Workflows' bases for clinicians to write for a patient (encounters, orders); none yet.
+    treating_relationships: tuple[TreatingRelationship, ...] = ()
     _mirror_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def index_mirror(self) -> int:
@@ -144,6 +147,13 @@ class Container:
         # Fail closed: a decision on a mirror that may miss a revocation is not made.
         if cursor is None or cursor.last_block < latest - self.settings.chain_confirmations:
             raise Unavailable("the consent mirror could not be brought up to date")
+
+    def access_gate(self, session: Session) -> AccessGate:
+        """The access gate for a unit of work on `session` (the way to clinical data)."""
+        return AccessGate(session=session, log_sessions=self.sessions,
+                          refresh_mirror=self.ensure_mirror_fresh,
+                          kfrag_vault=self.kfrag_vault,
+                          relationships=self.treating_relationships)
 
     @property
     def siwe_chain_id(self) -> int:

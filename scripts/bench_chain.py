@@ -8,7 +8,8 @@ own code paths (the consent service, the outbox, the indexer):
   gas per batch anchor           AuditAnchor.anchor for a batch of --batch-size entries
   gas per access, batched        that anchor amortised over its entries
   gas per access, single tx      the baseline: each access anchored in its own transaction
-  consent check, mirror          decide_access: mirror brought to the latest block + one query
+  consent check, mirror          the access gate's decision (unlogged): mirror brought to the
+                                 latest block + one query
   consent check, eth_call        ConsentRegistry.isAuthorized at the node (the baseline)
 
 The last line is one JSON object with the keys gas_per_grant, gas_per_revoke, gas_per_anchor,
@@ -167,9 +168,9 @@ def main() -> int:
             with session_scope(container.sessions, SYSTEM) as session:
                 patient = session.get(User, first_patient)
                 assert patient is not None
-                decision = consent.decide_access(session, container, accessor=principal,
-                                                 patient=patient, scopes=["category:lab"],
-                                                 purpose="treatment")
+                decision = container.access_gate(session).decide(
+                    accessor=principal, patient=patient, scopes=["category:lab"],
+                    purpose="treatment")
                 assert decision.granted
 
         with session_scope(container.sessions, SYSTEM) as session:

@@ -104,3 +104,8 @@ SYSTEM_ROLES = frozenset({Role.system_admin, Role.platform_auditor})
 ADMIN_LOCKOUT_GUARD = frozenset({"role:read", "role:update"})
 
 EMERGENCY_ROLES = frozenset({Role.physician, Role.nurse})
+
+# Staff roles that author clinical records (under a treatment grant of the patient) and,
+# in the organisation that made a study, see it as its authors.
+AUTHOR_ROLES = frozenset({Role.physician, Role.nurse, Role.lab_technician, Role.radiologist,
+                          Role.pharmacist})

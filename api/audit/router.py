@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 
 from api.access.catalog import Role
 from api.audit import service
+from api.audit.entries import entry_document
 from api.audit.models import AccessLogEntry, AuditBatch
 from api.audit.schemas import (
     AuditEntryOut,
@@ -85,7 +86,7 @@ def entry_proof(
     entry = _visible_entry(db, principal, entry_id)
     proof = service.inclusion_proof(db, entry)
     deployment = container.chain.deployment
-    return EntryProof(entry=service.entry_document(entry), contract=deployment.audit_anchor,
+    return EntryProof(entry=entry_document(entry), contract=deployment.audit_anchor,
                       chain_id=deployment.chain_id, **proof)
 
 

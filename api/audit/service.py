@@ -1,11 +1,9 @@
-"""Writing access-log entries, batching them into Merkle trees anchored on chain through the
-outbox, and serving inclusion proofs."""
+"""Batching access-log entries into Merkle trees anchored on chain through the outbox, and
+serving inclusion proofs. Entries are written by the access gate alone (api.access.gate)."""
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,53 +17,9 @@ from api.db.base import utcnow
 from api.db.session import SYSTEM, session_scope
 from api.errors import NotFound
 from api.ledger.outbox import enqueue
-from chain import ChainEvent, MerkleTree, leaf_hash
+from chain import ChainEvent, MerkleTree
 
 log = logging.getLogger("ohms.audit")
-
-
-def entry_document(entry: AccessLogEntry) -> dict[str, Any]:
-    """The fields an entry's leaf commits to, in their canonical form."""
-    return {
-        "id": str(entry.id),
-        "at": entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "accessor": entry.accessor_uhid,
-        "accessor_org": str(entry.accessor_org_id) if entry.accessor_org_id else None,
-        "patient": entry.patient_uhid,
-        "record": entry.record,
-        "action": entry.action,
-        "purpose": entry.purpose,
-        "outcome": entry.outcome,
-        "basis": entry.basis,
-        "grant_id": entry.grant_id,
-    }
-
-
-def canonical_bytes(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=True).encode()
-
-
-def document_leaf(document: dict[str, Any]) -> str:
-    return "0x" + leaf_hash(canonical_bytes(document)).hex()
-
-
-def record_access(
-    sessions: sessionmaker[Session], *, accessor_id: uuid.UUID, accessor_uhid: str,
-    accessor_org_id: uuid.UUID | None, patient_id: uuid.UUID, patient_uhid: str, record: str,
-    action: str, purpose: str, granted: bool, basis: str, grant_id: str | None,
-) -> AccessLogEntry:
-    """Write one entry in its own transaction: a refused request still leaves its trace."""
-    entry = AccessLogEntry(
-        id=uuid.uuid4(), at=utcnow(), accessor_id=accessor_id, accessor_uhid=accessor_uhid,
-        accessor_org_id=accessor_org_id, patient_id=patient_id, patient_uhid=patient_uhid,
-        record=record, action=action, purpose=purpose,
-        outcome="granted" if granted else "denied", basis=basis, grant_id=grant_id, leaf="",
-    )
-    entry.leaf = document_leaf(entry_document(entry))
-    with session_scope(sessions, SYSTEM) as session:
-        session.add(entry)
-    return entry
 
 
 class AuditBatcher:

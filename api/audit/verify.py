@@ -14,7 +14,7 @@ from typing import Any
 from web3 import HTTPProvider, Web3
 from web3.providers.base import BaseProvider
 
-from api.audit.service import document_leaf
+from api.audit.entries import document_leaf
 from chain.merkle import process_proof
 
 BATCH_ROOT_ABI = [{

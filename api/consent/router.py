@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy.orm import Session
 
 from api.access.catalog import Role
-from api.audit.service import record_access
 from api.consent import service
 from api.consent.models import Consent
 from api.consent.schemas import (
@@ -177,11 +176,7 @@ def break_glass(
     access = service.break_glass(db, container, accessor=principal, patient=patient,
                                  scope=body.scope, reason=body.reason)
     db.commit()
-    record_access(container.sessions, accessor_id=principal.user_id,
-                  accessor_uhid=principal.uhid, accessor_org_id=principal.organization_id,
-                  patient_id=patient.id, patient_uhid=patient.uhid, record=access.scope,
-                  action="break-glass", purpose="emergency", granted=True,
-                  basis="break_glass", grant_id=None)
+    container.access_gate(db).log_break_glass(access, accessor=principal, patient=patient)
     return BreakGlassOut(id=access.id, patient_uhid=patient.uhid, scope=access.scope,
                          expires_at=access.expires_at)
 
@@ -195,14 +190,8 @@ def check_access(
     from the on-chain grants (mirror brought up to the latest block) and is logged."""
     patient = identity.get_by_uhid(db, body.patient)
     scope = service.validate_scope(body.scope)
-    decision = service.decide_access(db, container, accessor=principal, patient=patient,
-                                     scopes=[scope], purpose=body.purpose)
-    entry = record_access(
-        container.sessions, accessor_id=principal.user_id, accessor_uhid=principal.uhid,
-        accessor_org_id=principal.organization_id, patient_id=patient.id,
-        patient_uhid=patient.uhid, record=scope, action="check", purpose=body.purpose,
-        granted=decision.granted, basis=decision.basis,
-        grant_id=decision.consent.grant_id if decision.consent else None)
+    checked = container.access_gate(db).check(accessor=principal, patient=patient,
+                                               scope=scope, purpose=body.purpose)
+    decision = checked.decision
     return AccessCheckOut(authorized=decision.granted, basis=decision.basis,
-                          grant_id=decision.consent.grant_id if decision.consent else None,
-                          audit_entry=entry.id)
+                          grant_id=decision.grant_id, audit_entry=checked.entry_id)

@@ -1,5 +1,6 @@
 """Consent use cases: the typed data a patient signs, relaying signed grants and revocations
-through the outbox, the grants mirror, access decisions and break-glass."""
+through the outbox, the grants mirror and break-glass (the decisions that use them are the
+access gate's, api.access.gate)."""
 
 from __future__ import annotations
 
@@ -442,59 +443,7 @@ def refresh_expiry(consent: Consent) -> None:
         consent.kfrags_sealed = None
 
 
-# --- access decisions -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AccessDecision:
-    granted: bool
-    basis: str  # grant | break_glass | owner | none
-    consent: Consent | None = None
-    break_glass: BreakGlassAccess | None = None
-
-
-def decide_access(
-    session: Session, container: Container, *, accessor: Principal, patient: User,
-    scopes: list[str], purpose: str,
-) -> AccessDecision:
-    """May `accessor` read data of `patient` under any of `scopes` for `purpose`?
-
-    The answer comes from the grants mirror, first brought up to the chain's latest block.
-    """
-    if accessor.user_id == patient.id:
-        return AccessDecision(True, "owner")
-    container.ensure_mirror_fresh()
-    now = utcnow()
-    grantee_conds = [Consent.grantee_user_id == accessor.user_id]
-    if accessor.organization_id is not None:
-        # A deactivated organisation's grants are not used, whoever asks.
-        if not _organization_active(session, accessor.organization_id):
-            return AccessDecision(False, "none")
-        grantee_conds.append(Consent.grantee_org_id == accessor.organization_id)
-    consent = session.scalar(
-        select(Consent).where(
-            Consent.patient_id == patient.id, or_(*grantee_conds),
-            Consent.status == ConsentStatus.active, Consent.expires_at > now,
-            Consent.purpose == purpose, Consent.scope.in_([*scopes, "category:all"]),
-        ).order_by(Consent.created_at.desc())
-    )
-    if consent is not None:
-        return AccessDecision(True, "grant", consent=consent)
-    if accessor.organization_id is not None:
-        glass = session.scalar(select(BreakGlassAccess).where(
-            BreakGlassAccess.patient_id == patient.id,
-            BreakGlassAccess.accessor_id == accessor.user_id,
-            BreakGlassAccess.expires_at > now,
-            BreakGlassAccess.scope.in_([*scopes, "category:all"]),
-        ))
-        if glass is not None:
-            return AccessDecision(True, "break_glass", break_glass=glass)
-    return AccessDecision(False, "none")
-
-
-def _organization_active(session: Session, organization_id: uuid.UUID) -> bool:
-    return bool(session.scalar(select(Organization.is_active)
-                               .where(Organization.id == organization_id)))
+# --- break-glass -----------------------------------------------------------------------
 
 
 def patient_chain_identity(patient: User) -> str:

@@ -30,9 +30,9 @@ from typing import IO, Any, BinaryIO
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from api.access.catalog import Role
+from api.access.catalog import AUTHOR_ROLES, Role
+from api.access.gate import GRANT, NONE, SealedRead, Subject
 from api.composition import Container
-from api.consent.service import decide_access
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge, Unavailable
 from api.identity.models import User
@@ -45,7 +45,7 @@ from api.imaging.models import (
 from api.imaging.progress import UploadTracker
 from api.records import service as records
 from api.records.fhir import UHID_SYSTEM
-from api.records.keys import custodial_item
+from api.records.keys import custodial_item, patient_public_key
 from api.tenants.models import Organization, OrganizationKind
 from pacs_bridge import (
     DicomInvalid,
@@ -123,8 +123,9 @@ def _authorise_upload(session: Session, container: Container, uploader: Principa
     if org is None or org.kind not in UPLOADER_KINDS or not uploader.roles & UPLOADER_ROLES:
         raise Forbidden("studies are uploaded by radiologists or lab staff of a radiology "
                         "centre or hospital")
-    records.authorise_write(session, container, uploader, patient, "imaging",
-                            "category:imaging")
+    container.access_gate(session).authorise_write(author=uploader, patient=patient,
+                                                   category="imaging",
+                                                   record="category:imaging")
     return org.id
 
 
@@ -210,7 +211,7 @@ def upload_study(session: Session, container: Container, *, uploader: Principal,
     """Validate and store one study in the uploader's PACS, then file it; all or nothing.
     Progress is recorded under `upload_id` (one is chosen when none is given)."""
     org_id = _authorise_upload(session, container, uploader, patient)
-    keys_hex = records.patient_public_key(session, patient).umbral_public_key
+    keys_hex = patient_public_key(session, patient.id).umbral_public_key
     patient_id, uhid = patient.id, patient.uhid
     # The long phases (validating, storing, archiving, encrypting) hold no database
     # connection: the read-only transaction so far ends here, filing opens a short one.
@@ -359,23 +360,15 @@ def get_study(session: Session, study_id: uuid.UUID) -> ImagingStudy:
     return study
 
 
-def _knows_of_study(session: Session, reader: Principal, patient: User,
-                    study: ImagingStudy) -> bool:
-    """The patient, the uploader (person or institution) and grantees past or present
-    (api.records.service.knows_of) know the study exists; nobody else is told it does."""
-    return (reader.user_id in (patient.id, study.uploader_id)
-            or reader.organization_id == study.uploader_org_id
-            or records.knows_of(session, reader, patient, written_at=study.created_at,
-                                scopes=[f"record:{study.record_id}", "category:imaging"]))
-
-
-def _refusal(session: Session, reader: Principal, patient: User, study: ImagingStudy,
-             detail: str) -> Exception:
-    """403 for a caller who knows the study exists; for anyone else the same 404 as for an
-    unknown study, so that the refusal does not tell that the patient has it."""
-    if _knows_of_study(session, reader, patient, study):
-        return Forbidden(detail)
-    return NotFound(STUDY_NOT_FOUND)
+def _study_subject(study: ImagingStudy, patient: User, *,
+                   logged_as: str | None = None) -> Subject:
+    """The study as the access gate knows it: logged as its record (or `logged_as`), covered
+    by grants of that record or of imaging; known to the uploader (person and institution)
+    and to those the gate counts, nobody else."""
+    target = f"record:{study.record_id}"
+    return Subject(patient, logged_as or target, (target, "category:imaging"),
+                   written_at=study.created_at, made_by=study.uploader_id,
+                   made_by_org=study.uploader_org_id, not_found=STUDY_NOT_FOUND)
 
 
 def _patient_of(session: Session, study: ImagingStudy) -> User:
@@ -389,42 +382,18 @@ def _patient_of(session: Session, study: ImagingStudy) -> User:
 
 def _authorise_pull(session: Session, container: Container, *, reader: Principal,
                     study: ImagingStudy, patient: User, purpose: str, action: str,
-                    organisation_grant_only: bool = False,
-                    ) -> tuple[Any, list[str] | None]:
-    """Consent check and access-log entry of a read of the study's archive: the consent
-    (None for the patient) and the capsule fragments for the reader's key ([] for the
-    patient)."""
-    target = f"record:{study.record_id}"
-    decision = decide_access(session, container, accessor=reader, patient=patient,
-                             purpose=purpose, scopes=[target, "category:imaging"])
-    consent = decision.consent
-    if reader.user_id == patient.id:
-        cfrags: list[str] | None = []
-    elif not decision.granted or consent is None:
-        records.log_access(container, reader, patient, record=target, action=action,
-                           purpose=purpose, granted=False, basis=decision.basis)
-        raise _refusal(session, reader, patient, study,
-                       "no active grant of the patient covers this study for this purpose")
-    elif organisation_grant_only and consent.grantee_org_id != reader.organization_id:
-        # The kfrags of a grant to a person are for that person's key, not the keystore's.
-        records.log_access(container, reader, patient, record=target, action=action,
-                           purpose=purpose, granted=False, basis="no_kfrags",
-                           grant_id=consent.grant_id)
-        raise Conflict("the grant covering this study is to you in person: open it with "
-                       "your own keys (GET .../archive, then its content_url)")
-    else:
-        cfrags = records.reencrypt_for_grantee(session, container, study, consent)
-    if cfrags is None:
-        records.log_access(container, reader, patient, record=target, action=action,
-                           purpose=purpose, granted=False, basis="no_kfrags",
-                           grant_id=consent.grant_id if consent else None)
-        raise Conflict("access is granted but the grant carries no key fragments for your "
-                       "key; the patient must grant again with kfrags")
-    records.log_access(container, reader, patient, record=target, action=action,
-                       purpose=purpose, granted=True,
-                       basis="owner" if reader.user_id == patient.id else decision.basis,
-                       grant_id=consent.grant_id if consent else None)
-    return consent, cfrags
+                    organisation_grant_only: bool = False) -> SealedRead:
+    """A read of the study's archive through the access gate: the patient's own, or a
+    grantee's (never break-glass) with capsule fragments for its key."""
+    return container.access_gate(session).read_sealed(
+        _study_subject(study, patient), accessor=reader, purpose=purpose, action=action,
+        capsule=study.capsule, delegating_key=study.delegating_key, accept=frozenset({GRANT}),
+        forbidden="no active grant of the patient covers this study for this purpose",
+        unkeyed="access is granted but the grant carries no key fragments for your key; the "
+                "patient must grant again with kfrags",
+        organisation_keys_only="the grant covering this study is to you in person: open it "
+                               "with your own keys (GET .../archive, then its content_url)"
+        if organisation_grant_only else None)
 
 
 def archive_envelope(session: Session, container: Container, *, reader: Principal,
@@ -435,9 +404,10 @@ def archive_envelope(session: Session, container: Container, *, reader: Principa
     and the manifest to verify the import. Consent-checked and logged as a `pull`."""
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
-    consent, cfrags = _authorise_pull(session, container, reader=reader, study=study,
-                                      patient=patient, purpose=purpose, action="pull",
-                                      organisation_grant_only=organisation_grant_only)
+    read = _authorise_pull(session, container, reader=reader, study=study, patient=patient,
+                           purpose=purpose, action="pull",
+                           organisation_grant_only=organisation_grant_only)
+    consent, cfrags = read.consent, read.cfrags
     streamed = study.archive_format == ARCHIVE_STREAMED
     if not streamed and organisation_grant_only and study.archive_size > LEGACY_PULL_MAX_BYTES:
         raise Conflict("this study was filed before streamed archives; it opens on the "
@@ -550,28 +520,11 @@ def pull_study(session: Session, container: Container, *, reader: Principal,
 def _authorise_read(session: Session, container: Container, *, reader: Principal,
                     study: ImagingStudy, patient: User, action: str) -> str:
     """May `reader` see the study (metadata, previews)? The patient, the uploader
-    institution's staff, or a treatment grantee (or break-glass) for the study or imaging.
-    Logged either way; returns the basis."""
-    target = f"record:{study.record_id}"
-    grant_id = None
-    if reader.user_id == patient.id:
-        basis = "owner"
-    elif (reader.organization_id is not None and reader.organization_id == study.uploader_org_id
-          and reader.roles & records.AUTHOR_ROLES):
-        basis = "author"  # the uploading institution's clinicians: it is their own study
-    else:
-        decision = decide_access(session, container, accessor=reader, patient=patient,
-                                 purpose="treatment", scopes=[target, "category:imaging"])
-        if not decision.granted or reader.organization_id is None:
-            records.log_access(container, reader, patient, record=target, action=action,
-                               purpose="treatment", granted=False, basis=decision.basis)
-            raise _refusal(session, reader, patient, study,
-                           "no active grant of the patient covers this study")
-        basis = decision.basis
-        grant_id = decision.consent.grant_id if decision.consent else None
-    records.log_access(container, reader, patient, record=target, action=action,
-                       purpose="treatment", granted=True, basis=basis, grant_id=grant_id)
-    return basis
+    institution's clinicians, or a treatment grantee (or break-glass) for the study or
+    imaging, acting for an institution. Logged by the gate either way; returns the basis."""
+    return container.access_gate(session).view(
+        _study_subject(study, patient), accessor=reader, action=action,
+        forbidden="no active grant of the patient covers this study")
 
 
 @dataclass(frozen=True)
@@ -620,27 +573,19 @@ def list_studies(session: Session, container: Container, *, reader: Principal,
     names one by one; those the caller's institution uploaded. Logged as one search."""
     query = select(ImagingStudy).where(ImagingStudy.patient_id == patient.id) \
         .order_by(ImagingStudy.created_at.desc(), ImagingStudy.id)
-    basis = "owner"
-    if reader.user_id != patient.id:
-        container.ensure_mirror_fresh()
-        scopes = records.readable_scopes(session, reader, patient, "treatment")
-        visible: list[ColumnElement[bool]] = []
-        if not {"category:imaging", "category:all"} & set(scopes):
-            record_ids = [uuid.UUID(s.removeprefix("record:")) for s in scopes
-                          if s.startswith("record:") and records.is_uuid(s.removeprefix("record:"))]
-            visible.append(ImagingStudy.record_id.in_(record_ids))
-            if reader.organization_id is not None and reader.roles & records.AUTHOR_ROLES:
-                visible.append(ImagingStudy.uploader_org_id == reader.organization_id)
-            query = query.where(or_(*visible))
-        basis = "grant" if scopes else "author"
+    gate = container.access_gate(session)
+    search = gate.open_search(accessor=reader, patient=patient, purpose="treatment",
+                              record="search:imaging")
+    if not search.covers("imaging"):
+        visible: list[ColumnElement[bool]] = [ImagingStudy.record_id.in_(search.record_ids)]
+        if reader.organization_id is not None and reader.roles & AUTHOR_ROLES:
+            visible.append(ImagingStudy.uploader_org_id == reader.organization_id)
+        query = query.where(or_(*visible))
     studies = list(session.scalars(query.limit(limit).offset(offset)))
     # Without a grant, the search is allowed if it finds some of the caller's own uploads
     # (on any page).
-    allowed = basis != "author" or bool(studies) or bool(
-        offset and session.scalar(select(query.exists())))
-    records.log_access(container, reader, patient, record="search:imaging", action="search",
-                       purpose="treatment", granted=allowed,
-                       basis=basis if allowed else "none")
+    gate.log_search(search, found_own=search.basis == NONE and (bool(studies) or bool(
+        offset and session.scalar(select(query.exists())))))
     return [_view(session, s, patient.uhid, with_reports=False) for s in studies]
 
 
@@ -657,11 +602,10 @@ def add_report(session: Session, container: Container, *, author: Principal,
         raise Forbidden("imaging reports are written by radiologists")
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
-    if not _knows_of_study(session, author, patient, study):
-        # Logged as the write it would have been (api.records.service.authorise_write).
-        records.log_access(container, author, patient, record="category:imaging",
-                           action="write", purpose="treatment", granted=False, basis="none")
-        raise NotFound(STUDY_NOT_FOUND)
+    # Logged, if refused, as the write it would have been (`category:imaging`).
+    container.access_gate(session).require_known(
+        _study_subject(study, patient, logged_as="category:imaging"), accessor=author,
+        action="write")
     if not isinstance(resource, dict) or resource.get("resourceType") != "DiagnosticReport":
         raise Invalid("an imaging report is one FHIR R4 DiagnosticReport (a JSON object)")
     report = dict(resource)
@@ -715,19 +659,10 @@ def deidentified_export(session: Session, container: Container, *, reader: Princ
     """A PS3.15 Basic Profile de-identified ZIP of the study, for a research grantee."""
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
-    target = f"record:{study.record_id}"
-    decision = decide_access(session, container, accessor=reader, patient=patient,
-                             purpose="research", scopes=[target, "category:imaging"])
     # Research takes the patient's own research grant: never break-glass, never the owner.
-    allowed = decision.granted and decision.basis == "grant" and reader.user_id != patient.id
-    records.log_access(container, reader, patient, record=target, action="deidentified",
-                       purpose="research", granted=allowed,
-                       basis=decision.basis if allowed else "none",
-                       grant_id=decision.consent.grant_id
-                       if allowed and decision.consent else None)
-    if not allowed:
-        raise _refusal(session, reader, patient, study,
-                       "no active research grant of the patient covers this study")
+    container.access_gate(session).use_for_research(
+        _study_subject(study, patient), accessor=reader, action="deidentified",
+        forbidden="no active research grant of the patient covers this study")
     spool: BinaryIO = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # type: ignore[assignment]  # noqa: SIM115
     try:
         export_deidentified_study(container.dicom.of(study.uploader_org_id),

@@ -33,6 +33,15 @@ def keys_of_organization(session: Session, organization_id: uuid.UUID) -> Umbral
         UmbralKeys.organization_id == organization_id))
 
 
+def patient_public_key(session: Session, patient_id: uuid.UUID) -> UmbralKeys:
+    """The keys a patient's records are encrypted to; 409 until the patient publishes them."""
+    keys = keys_of_user(session, patient_id)
+    if keys is None:
+        raise Conflict("the patient has not registered an Umbral public key "
+                       "(PUT /api/v1/me/keys); records cannot be encrypted to them yet")
+    return keys
+
+
 def _store(row: UmbralKeys, keys: PublicKeys) -> UmbralKeys:
     row.umbral_public_key = public_key_to_hex(keys.encrypting)
     row.verifying_key = public_key_to_hex(keys.verifying)

@@ -1,6 +1,7 @@
 """Record use cases: write (validate, encrypt to the patient, store the ciphertext as a blob),
 version, read (the owner directly; a grantee through consent, re-encrypted with the
-grant's kfrags) and list what the caller may read. Every read and every refusal is logged.
+grant's kfrags) and list what the caller may read. Each goes through the access gate
+(api.access.gate), which decides and logs it, refusals included.
 
 The service never holds a key that opens a record: it encrypts to the patient's public key
 and re-encrypts capsules with key fragments the patient issued. Plaintext exists only in
@@ -11,28 +12,22 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from api.access.catalog import Role
-from api.audit.models import AccessLogEntry
-from api.audit.service import record_access
+from api.access.gate import BREAK_GLASS, GRANT, Subject
 from api.composition import Container
-from api.consent.models import BreakGlassAccess, Consent, ConsentStatus
-from api.consent.service import AccessDecision, decide_access
-from api.db.base import utcnow
 from api.deps import Principal
 from api.errors import (
     Conflict,
     DomainError,
-    Forbidden,
     Invalid,
     NotFound,
     PayloadTooLarge,
@@ -41,26 +36,17 @@ from api.errors import (
 from api.identity import service as identity
 from api.identity.models import User
 from api.records import fhir
-from api.records.keys import (
-    custodial_item,
-    keys_of_organization,
-    keys_of_user,
-    parse_public_keys,
-)
-from api.records.models import Record, UmbralKeys
+from api.records.keys import custodial_item, patient_public_key
+from api.records.models import Record
 from reencryption import (
     CfragRejected,
     DecryptionFailed,
     InvalidKeyMaterial,
-    KfragRejected,
     RecordIntegrityError,
-    SealedDataRejected,
     encrypt_for,
-    reencrypt,
-    verify_kfrags,
 )
 from reencryption.client import KeyHolder
-from reencryption.keys import cfrag_to_base64, public_key_from_hex
+from reencryption.keys import public_key_from_hex
 from storage import (
     BlobIntegrityError,
     BlobInvalid,
@@ -68,10 +54,6 @@ from storage import (
     BlobStoreUnavailable,
     BlobTooLarge,
 )
-
-# Staff roles that author clinical records (under a treatment grant of the patient).
-AUTHOR_ROLES = frozenset({Role.physician, Role.nurse, Role.lab_technician, Role.radiologist,
-                          Role.pharmacist})
 
 
 class StoredRecordDamaged(DomainError):
@@ -89,41 +71,7 @@ def patient_by_uhid(session: Session, uhid: str) -> User:
     return user
 
 
-def _log(container: Container, who: Principal, patient: User, *, record: str, action: str,
-         purpose: str, granted: bool, basis: str, grant_id: str | None = None) -> None:
-    record_access(container.sessions, accessor_id=who.user_id, accessor_uhid=who.uhid,
-                  accessor_org_id=who.organization_id, patient_id=patient.id,
-                  patient_uhid=patient.uhid, record=record, action=action, purpose=purpose,
-                  granted=granted, basis=basis, grant_id=grant_id)
-
-
 # --- writing --------------------------------------------------------------------------
-
-
-def _authorise_write(session: Session, container: Container, author: Principal,
-                     patient: User, category: str, target: str) -> None:
-    if author.user_id == patient.id:
-        return
-    decision = AccessDecision(False, "none")
-    if author.roles & AUTHOR_ROLES and author.organization_id is not None:
-        decision = decide_access(session, container, accessor=author, patient=patient,
-                                 scopes=[f"category:{category}"], purpose="treatment")
-    allowed = decision.granted and decision.basis == "grant"
-    # Writes are logged either way: the patient sees who added to their record.
-    _log(container, author, patient, record=target, action="write", purpose="treatment",
-         granted=allowed, basis=decision.basis if allowed else "none",
-         grant_id=decision.consent.grant_id if allowed and decision.consent else None)
-    if not allowed:
-        raise Forbidden("only the patient, or a clinician whose organisation holds the "
-                        f"patient's treatment grant for {category} records, writes them")
-
-
-def _patient_public_key(session: Session, patient: User) -> UmbralKeys:
-    keys = keys_of_user(session, patient.id)
-    if keys is None:
-        raise Conflict("the patient has not registered an Umbral public key "
-                       "(PUT /api/v1/me/keys); records cannot be encrypted to them yet")
-    return keys
 
 
 def _store_ciphertext(container: Container, ciphertext: bytes) -> str:
@@ -142,7 +90,8 @@ def write_record(session: Session, container: Container, *, author: Principal, p
     """Validate, authorise, encrypt to the patient, store the ciphertext, then the row."""
     valid, category = checked_resource(container, patient, resource, previous)
     target = f"record:{previous.lineage_id}" if previous else f"category:{category}"
-    _authorise_write(session, container, author, patient, category, target)
+    container.access_gate(session).authorise_write(author=author, patient=patient,
+                                                   category=category, record=target)
     return seal_and_store(session, container, author_id=author.user_id,
                           author_org_id=author.organization_id, patient=patient,
                           resource=valid, category=category, previous=previous)
@@ -174,7 +123,7 @@ def seal_and_store(session: Session, container: Container, *, author_id: uuid.UU
     The blob goes first: when the store is down nothing is written; when the database then
     fails, an unreferenced ciphertext remains that no one can open without the patient.
     """
-    keys = _patient_public_key(session, patient)
+    keys = patient_public_key(session, patient.id)
     encrypted = encrypt_for(public_key_from_hex(keys.umbral_public_key),
                             fhir.serialise(resource))
     cid = _store_ciphertext(container, encrypted.ciphertext)
@@ -207,51 +156,16 @@ def get_record(session: Session, record_id: uuid.UUID) -> Record:
     return record
 
 
-def knows_of(session: Session, reader: Principal, patient: User, *, scopes: list[str],
-             written_at: datetime) -> bool:
-    """Whether `reader` was ever shown that an object of `patient` (written at `written_at`,
-    covered by `scopes`) exists: a grant of the patient to them or their organisation, for
-    any purpose, covering it and in force after it was written (active, or since revoked or
-    expired), their break-glass access covering it, or a granted access to it (by them or
-    their organisation) in the access log.
-
-    Whoever has no such basis (nor is the patient, author or uploader: the callers check
-    those) is answered as if the object did not exist: 404, as for an unknown id, so that a
-    refusal does not tell that the patient has it."""
-    covering = [*scopes, "category:all"]
-    grantee = [Consent.grantee_user_id == reader.user_id]
-    if reader.organization_id is not None:
-        grantee.append(Consent.grantee_org_id == reader.organization_id)
-    granted = session.scalar(select(exists().where(
-        Consent.patient_id == patient.id, or_(*grantee), Consent.scope.in_(covering),
-        Consent.status.in_([ConsentStatus.active, ConsentStatus.revoked,
-                            ConsentStatus.expired]),
-        or_(and_(Consent.revoked_at.is_(None), Consent.expires_at > written_at),
-            Consent.revoked_at > written_at))))
-    if granted or session.scalar(select(exists().where(
-            BreakGlassAccess.patient_id == patient.id,
-            BreakGlassAccess.accessor_id == reader.user_id,
-            BreakGlassAccess.scope.in_(covering), BreakGlassAccess.expires_at > written_at))):
-        return True
-    accessor = [AccessLogEntry.accessor_id == reader.user_id]
-    if reader.organization_id is not None:
-        accessor.append(AccessLogEntry.accessor_org_id == reader.organization_id)
-    return bool(session.scalar(select(exists().where(
-        AccessLogEntry.patient_uhid == patient.uhid, or_(*accessor),
-        AccessLogEntry.record.in_([s for s in scopes if s.startswith("record:")]),
-        AccessLogEntry.outcome == "granted"))))
-
-
-def knows_of_record(session: Session, reader: Principal, patient: User,
-                    record: Record) -> bool:
-    """Whether `reader` (not the patient) has a basis to know `record` exists: its author,
-    the author's organisation, or any basis `knows_of` counts."""
-    if record.author_id == reader.user_id or (
-            reader.organization_id is not None
-            and record.author_org_id == reader.organization_id):
-        return True
-    return knows_of(session, reader, patient, written_at=record.created_at, scopes=sorted({
-        f"record:{record.id}", f"record:{record.lineage_id}", f"category:{record.category}"}))
+def _record_subject(record: Record, patient: User, *, logged_as: str | None = None) -> Subject:
+    """The record as the access gate knows it: logged as `record:<id>` (or `logged_as`),
+    covered by grants of itself, its lineage or its category; known to its author and the
+    author's organisation."""
+    return Subject(
+        patient, logged_as or f"record:{record.id}",
+        tuple(sorted({f"record:{record.id}", f"record:{record.lineage_id}",
+                      f"category:{record.category}"})),
+        written_at=record.created_at, made_by=record.author_id,
+        made_by_org=record.author_org_id, not_found=RECORD_NOT_FOUND)
 
 
 def successor(session: Session, record: Record) -> uuid.UUID | None:
@@ -264,11 +178,9 @@ def new_version(session: Session, container: Container, *, author: Principal,
     previous = get_record(session, record_id)
     patient = session.get(User, previous.patient_id)
     assert patient is not None
-    if author.user_id != patient.id and not knows_of_record(session, author, patient,
-                                                             previous):
-        _log(container, author, patient, record=f"record:{previous.lineage_id}",
-             action="write", purpose="treatment", granted=False, basis="none")
-        raise NotFound(RECORD_NOT_FOUND)
+    container.access_gate(session).require_known(
+        _record_subject(previous, patient, logged_as=f"record:{previous.lineage_id}"),
+        accessor=author, action="write")
     newer = successor(session, previous)
     if newer is not None:
         raise Conflict(f"record {previous.id} was already superseded by {newer}")
@@ -308,64 +220,24 @@ def fetch_ciphertext(container: Container, record: Record) -> bytes:
         raise StoredRecordDamaged("the record's ciphertext is missing from the store") from None
 
 
-def _grantee_keys(session: Session, consent: Consent) -> UmbralKeys | None:
-    if consent.grantee_org_id is not None:
-        return keys_of_organization(session, consent.grantee_org_id)
-    assert consent.grantee_user_id is not None
-    return keys_of_user(session, consent.grantee_user_id)
-
-
-def _reencrypt_for_grantee(session: Session, container: Container, record: Any,
-                           consent: Consent) -> list[str] | None:
-    """Capsule fragments for the grantee, or None when the grant's kfrags cannot serve this
-    record (none sent, destroyed, or issued for another patient key or grantee key)."""
-    grantee = _grantee_keys(session, consent)
-    if consent.kfrags_sealed is None or consent.verifying_key is None or grantee is None:
-        return None
-    try:
-        opened = container.kfrag_vault.open(consent.kfrags_sealed, consent.grant_id)
-        raw = [base64.b64decode(k) for k in json.loads(opened)]
-        verified = verify_kfrags(
-            raw, verifying_key=public_key_from_hex(consent.verifying_key),
-            delegating_key=public_key_from_hex(record.delegating_key),
-            receiving_key=parse_public_keys(grantee.umbral_public_key,
-                                            grantee.verifying_key).encrypting)
-    except (KfragRejected, InvalidKeyMaterial, SealedDataRejected, ValueError):
-        return None
-    return [cfrag_to_base64(c) for c in reencrypt(record.capsule, verified)]
-
-
 def read_record(session: Session, container: Container, *, reader: Principal,
                 record_id: uuid.UUID, purpose: str) -> SealedRecord:
+    """The sealed record: for the patient as stored; for a grantee with capsule fragments
+    for its key (break-glass carries none: 409)."""
     record = get_record(session, record_id)
     patient = session.get(User, record.patient_id)
     assert patient is not None
-    target = f"record:{record.id}"
-    if reader.user_id == patient.id:
-        _log(container, reader, patient, record=target, action="read", purpose=purpose,
-             granted=True, basis="owner")
-        return SealedRecord(record, fetch_ciphertext(container, record))
-    decision = decide_access(
-        session, container, accessor=reader, patient=patient, purpose=purpose,
-        scopes=sorted({target, f"record:{record.lineage_id}", f"category:{record.category}"}))
-    consent = decision.consent
-    if not decision.granted:
-        _log(container, reader, patient, record=target, action="read", purpose=purpose,
-             granted=False, basis=decision.basis)
-        if not knows_of_record(session, reader, patient, record):
-            raise NotFound(RECORD_NOT_FOUND)
-        raise Forbidden("no active grant of the patient covers this record for this purpose")
-    cfrags = _reencrypt_for_grantee(session, container, record, consent) if consent else None
-    if cfrags is None:
-        _log(container, reader, patient, record=target, action="read", purpose=purpose,
-             granted=False, basis="no_kfrags", grant_id=consent.grant_id if consent else None)
-        raise Conflict("access is granted but the grant carries no key fragments for this "
-                       "record; the patient must grant again with kfrags for your key")
-    assert consent is not None
-    _log(container, reader, patient, record=target, action="read", purpose=purpose,
-         granted=True, basis=decision.basis, grant_id=consent.grant_id)
-    return SealedRecord(record, fetch_ciphertext(container, record), cfrags,
-                        consent.verifying_key)
+    read = container.access_gate(session).read_sealed(
+        _record_subject(record, patient), accessor=reader, purpose=purpose, action="read",
+        capsule=record.capsule, delegating_key=record.delegating_key,
+        accept=frozenset({GRANT, BREAK_GLASS}),
+        forbidden="no active grant of the patient covers this record for this purpose",
+        unkeyed="access is granted but the grant carries no key fragments for this record; "
+                "the patient must grant again with kfrags for your key")
+    ciphertext = fetch_ciphertext(container, record)
+    if read.consent is None:
+        return SealedRecord(record, ciphertext)
+    return SealedRecord(record, ciphertext, read.cfrags, read.consent.verifying_key)
 
 
 def read_record_for_custodial_grantee(
@@ -399,16 +271,6 @@ class ListedRecord:
     patient_uhid: str
 
 
-def _readable_scopes(session: Session, reader: Principal, patient: User,
-                     purpose: str) -> list[str]:
-    grantee = [Consent.grantee_user_id == reader.user_id]
-    if reader.organization_id is not None:
-        grantee.append(Consent.grantee_org_id == reader.organization_id)
-    return list(session.scalars(select(Consent.scope).where(
-        Consent.patient_id == patient.id, or_(*grantee), Consent.purpose == purpose,
-        Consent.status == ConsentStatus.active, Consent.expires_at > utcnow())))
-
-
 def list_records(session: Session, container: Container, *, reader: Principal, patient: User,
                  category: str | None, resource_type: str | None, purpose: str,
                  author_uhid: str | None = None, since: datetime | None = None,
@@ -432,41 +294,15 @@ def list_records(session: Session, container: Container, *, reader: Principal, p
         query = query.where(Record.created_at >= since)
     if until is not None:
         query = query.where(Record.created_at < until)
-    target = f"search:{category or 'all'}"
-    if reader.user_id == patient.id:
-        basis = "owner"
-    else:
-        container.ensure_mirror_fresh()
-        scopes = _readable_scopes(session, reader, patient, purpose)
-        categories = {s.removeprefix("category:") for s in scopes if s.startswith("category:")}
-        record_ids = [uuid.UUID(s.removeprefix("record:")) for s in scopes
-                      if s.startswith("record:") and _is_uuid(s.removeprefix("record:"))]
-        basis = "grant" if scopes else "none"
-        if "all" not in categories:
-            query = query.where(or_(Record.category.in_(categories),
-                                    Record.id.in_(record_ids),
-                                    Record.lineage_id.in_(record_ids)))
-    _log(container, reader, patient, record=target, action="search", purpose=purpose,
-         granted=basis != "none", basis=basis)
-    if basis == "none":
+    gate = container.access_gate(session)
+    search = gate.open_search(accessor=reader, patient=patient, purpose=purpose,
+                              record=f"search:{category or 'all'}")
+    if not search.covers():
+        record_ids = search.record_ids
+        query = query.where(or_(Record.category.in_(search.categories),
+                                Record.id.in_(record_ids), Record.lineage_id.in_(record_ids)))
+    if not gate.log_search(search):
         return []
     return [ListedRecord(record, author_uhid, patient.uhid)
             for record, author_uhid in session.execute(query.limit(limit).offset(offset))]
 
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
-# --- for contexts built on the exchange (imaging) -------------------------------------
-
-log_access = _log
-authorise_write = _authorise_write
-patient_public_key = _patient_public_key
-reencrypt_for_grantee = _reencrypt_for_grantee
-readable_scopes = _readable_scopes
-is_uuid = _is_uuid
