@@ -20,10 +20,13 @@ run: python-deps $(NODE_STAMP)
 	$(VENV)/bin/ohms seed-demo
 	$(VENV)/bin/ohms serve --host $(OHMS_HOST) --port $(OHMS_PORT)
 
+# Two test processes (this machine has two cores), a file each at a time; the slowest shown.
+PYTEST_WORKERS ?= 2
+
 test: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 deps: system-deps python-deps $(NODE_STAMP) $(IPFS_STAMP)
 

@@ -112,3 +112,22 @@ def orthanc_processes() -> Iterator[list[object]]:
 
     with ExitStack() as stack:
         yield [stack.enter_context(orthanc_server()) for _ in range(2)]
+
+
+FUZZ_MODULE = "tests/api/test_schema_fuzz.py"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Work units for `pytest -n 2 --dist loadgroup` (make test): each file runs on one worker
+    (its module- and session-scoped servers start once), except the schema fuzz, the longest
+    run by far, whose two backends are two units that start first, one on each worker."""
+    if not getattr(config.option, "numprocesses", None):
+        return
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path == FUZZ_MODULE:
+            kind = "real" if "[real" in item.nodeid else "embedded"
+            item.add_marker(pytest.mark.xdist_group(f"fuzz-{kind}"))
+        else:
+            item.add_marker(pytest.mark.xdist_group(path))
+    items.sort(key=lambda item: not item.nodeid.startswith(FUZZ_MODULE))

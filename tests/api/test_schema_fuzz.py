@@ -110,14 +110,19 @@ def send_hostile_bodies(ohms: Ohms, case: schemathesis.Case, headers: dict[str, 
 def test_api_conforms_to_its_schema(
     case: schemathesis.Case, demo_ohms: tuple[Ohms, dict[str, tuple[str, str]]]
 ) -> None:
-    """Each generated request is sent once per role, and once without credentials."""
+    """Each generated request is sent once per role, and once without credentials; its
+    hostile variants once, as the first role the operation let through (the deepest path)."""
     ohms, logins = demo_ohms
+    admitted: dict[str, str] | None = None
     for role in [*ROLES, "anonymous"]:
         headers = {}
         if role != "anonymous":
             email, password = logins[role]
             headers["Authorization"] = f"Bearer {token_for(ohms, role, email, password)}"
         response = case.call_and_validate(headers=headers, checks=CHECKS)
-        send_hostile_bodies(ohms, case, headers)
+        if admitted is None and response.status_code not in (401, 403):
+            admitted = headers
         if case.operation.path == "/api/v1/auth/logout" and response.status_code == 204:
             _tokens.pop((ohms.kind, role), None)  # that sign-in has ended; sign in again
+            admitted = {}
+    send_hostile_bodies(ohms, case, admitted or {})
