@@ -16,7 +16,6 @@ from api.access.catalog import Role
 from api.composition import Container
 from api.consent import service as consent
 from api.consent.models import Consent, ConsentStatus
-from api.consent.service import organization_address
 from api.db.session import SYSTEM, session_scope
 from api.errors import Unavailable
 from api.identity import service as identity
@@ -79,7 +78,7 @@ def seed_demo(container: Container) -> list[DemoLogin]:
         for name, kind in ORGANIZATIONS:
             org = session.scalar(select(Organization).where(Organization.name == name))
             orgs[name] = org or tenants.create_organization(session, name, kind)
-            organization_address(session, container, orgs[name])
+            tenants.organization_address(session, container.keystore, orgs[name])
         for email, full_name, role, org_name in PEOPLE:
             user = session.scalar(select(User).where(User.email == email))
             if user is None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import enum
 
-from api.tenants.models import OrganizationKind
-
 
 class Role(enum.StrEnum):
     patient = "patient"
@@ -79,20 +77,6 @@ DEFAULT_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.auditor: frozenset(_STAFF_BASE | {"member:read", "role:read", "audit:read"}),
     Role.platform_auditor: frozenset({"directory:read", "organization:read", "audit:read"}),
     Role.system_admin: frozenset(PERMISSIONS),
-}
-
-# Staff roles an organisation of each kind may assign.
-_ADMIN_ROLES = {Role.org_admin, Role.helpdesk, Role.auditor}
-ASSIGNABLE_ROLES: dict[OrganizationKind, frozenset[Role]] = {
-    OrganizationKind.hospital: frozenset(_ADMIN_ROLES | {
-        Role.physician, Role.nurse, Role.lab_technician, Role.radiologist, Role.pharmacist}),
-    OrganizationKind.clinic: frozenset(_ADMIN_ROLES | {
-        Role.physician, Role.nurse, Role.lab_technician, Role.pharmacist}),
-    OrganizationKind.lab: frozenset(_ADMIN_ROLES | {Role.lab_technician, Role.physician}),
-    OrganizationKind.radiology: frozenset(_ADMIN_ROLES | {Role.radiologist, Role.physician}),
-    OrganizationKind.pharmacy: frozenset(_ADMIN_ROLES | {Role.pharmacist}),
-    OrganizationKind.insurer: frozenset(_ADMIN_ROLES | {Role.insurer}),
-    OrganizationKind.drug_vendor: frozenset(_ADMIN_ROLES | {Role.drug_vendor}),
 }
 
 TENANT_CONFIGURABLE_ROLES = frozenset(Role) - {Role.patient, Role.system_admin,

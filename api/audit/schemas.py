@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.identity.schemas import DisplayName, EmailAddress
+from api.identity.schemas import EmailAddress
+from api.text import DisplayName
 
 
 class AuditEntryOut(BaseModel):

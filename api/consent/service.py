@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eth_account import Account
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from sqlalchemy import func, or_, select
@@ -22,7 +21,9 @@ from sqlalchemy.orm import Session
 from api.access.catalog import EMERGENCY_ROLES
 from api.composition import Container
 from api.consent.catalog import PURPOSE_NAMES, PURPOSES, RECORD_CATEGORIES
-from api.consent.models import BreakGlassAccess, Consent, ConsentStatus, KeyCustody
+from api.consent.models import BreakGlassAccess, Consent, ConsentStatus
+from api.custody import service as custody
+from api.custody.service import new_custodial_wallet
 from api.db.base import utcnow
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
@@ -33,6 +34,7 @@ from api.notifications.models import notify
 from api.paging import PageRequest
 from api.records.keys import verify_grant_kfrags
 from api.tenants.models import Organization
+from api.tenants.service import organization_address
 from chain import (
     ChainError,
     ChainEvent,
@@ -60,42 +62,16 @@ MAX_KFRAGS = 16
 # --- custodial wallets (keys in the sealed keystore) ------------------------------------
 
 
-def _new_custodial_wallet(session: Session, container: Container, *,
-                          user_id: uuid.UUID | None = None,
-                          organization_id: uuid.UUID | None = None) -> str:
-    account = Account.create()
-    item = f"eth-{account.address.lower()}"
-    container.keystore.store_secret(item, bytes(account.key))
-    session.add(KeyCustody(address=account.address, keystore_item=item, user_id=user_id,
-                           organization_id=organization_id))
-    return str(account.address)
-
-
 def create_custodial_wallet(session: Session, container: Container, user: User) -> str:
     if user.wallet_address is not None:
         raise Conflict("this account already has a wallet address")
-    user.wallet_address = _new_custodial_wallet(session, container, user_id=user.id)
+    user.wallet_address = new_custodial_wallet(session, container.keystore, user_id=user.id)
     session.flush()
     return user.wallet_address
 
 
-def is_custodial(session: Session, address: str) -> bool:
-    return session.get(KeyCustody, address) is not None
-
-
 def _custodial_key(session: Session, container: Container, address: str) -> bytes:
-    custody = session.get(KeyCustody, address)
-    if custody is None:
-        raise Invalid("this wallet is not held by the service; sign in your own wallet")
-    return container.keystore.load_secret(custody.keystore_item)
-
-
-def organization_address(session: Session, container: Container, org: Organization) -> str:
-    """An organisation's on-chain identity: its own address, or one the service holds."""
-    if org.eth_address is None:
-        org.eth_address = _new_custodial_wallet(session, container, organization_id=org.id)
-        session.flush()
-    return org.eth_address
+    return custody.custodial_key(session, container.keystore, address)
 
 
 # --- grantees -------------------------------------------------------------------------
@@ -125,7 +101,7 @@ def resolve_grantee(session: Session, container: Container, ref: str) -> Grantee
         org = session.get(Organization, org_id)
         if org is None or not org.is_active:
             raise NotFound("no such organisation")
-        return Grantee(organization_address(session, container, org), org, None)
+        return Grantee(organization_address(session, container.keystore, org), org, None)
     try:
         uhid = normalize_uhid(ref)
     except InvalidUHID as exc:
@@ -467,7 +443,7 @@ def break_glass(
     org = session.get(Organization, accessor.organization_id)
     if org is None or not org.is_active:
         raise Forbidden("your organisation is deactivated")
-    grantee_address = organization_address(session, container, org)
+    grantee_address = organization_address(session, container.keystore, org)
     access = BreakGlassAccess(
         patient_id=patient.id, accessor_id=accessor.user_id, organization_id=org.id,
         scope=scope, reason=reason, reason_hash="0x" + keccak(text=reason).hex(),

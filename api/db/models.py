@@ -2,7 +2,8 @@
 
 from api.access.models import RolePermissionOverride
 from api.audit.models import AccessLogEntry, AuditBatch
-from api.consent.models import BreakGlassAccess, Consent, KeyCustody
+from api.consent.models import BreakGlassAccess, Consent
+from api.custody.models import KeyCustody
 from api.identity.models import AuthSession, RefreshToken, SiweNonce, User, UserRole
 from api.imaging.models import ImagingReport, ImagingStudy, ImagingUpload
 from api.ledger.models import ChainCursor, ChainNonce, OutboxTransaction

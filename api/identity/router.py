@@ -1,7 +1,9 @@
-"""HTTP routes of identity: registration, sign-in (password, SIWE), tokens, one's profile."""
+"""HTTP routes of identity: registration, sign-in (password, SIWE), tokens, one's profile, and
+an organisation's staff accounts."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -12,15 +14,19 @@ from api.deps import (
     ContainerDep,
     Principal,
     SystemDB,
+    TenantDB,
     authenticated,
     public,
     require,
 )
 from api.errors import Invalid, NotFound, problem_responses
-from api.identity import service
+from api.identity import members, service
 from api.identity.models import User
 from api.identity.schemas import (
     Me,
+    MemberCreate,
+    MemberOut,
+    MemberUpdate,
     OrganizationRef,
     PasswordChange,
     PatientSummary,
@@ -33,11 +39,14 @@ from api.identity.schemas import (
     WalletLinked,
 )
 from api.identity.uhid import format_uhid
+from api.paging import Page
+from api.tenants import service as tenants
 from api.tenants.models import Organization
 
 router = APIRouter(tags=["identity"])
 
 AUTH_ERRORS = problem_responses(400, 401, 422, 429)
+MEMBER_ERRORS = problem_responses(401, 403, 404, 422)
 
 
 def _client_address(request: Request) -> str:
@@ -164,3 +173,64 @@ def patient_by_uhid(
         raise NotFound("no patient has this UHID")
     return PatientSummary(uhid=user.uhid, uhid_display=format_uhid(user.uhid),
                           full_name=user.full_name, date_of_birth=user.date_of_birth)
+
+
+# --- an organisation's staff ----------------------------------------------------------------
+
+
+def _member_out(user: User) -> MemberOut:
+    return MemberOut(id=user.id, uhid=user.uhid, email=user.email, full_name=user.full_name,
+                     roles=user.role_names, is_active=user.is_active, created_at=user.created_at)
+
+
+def _organization(db: TenantDB, principal: Principal, organization_id: uuid.UUID
+                  ) -> Organization:
+    return tenants.visible_organization(db, organization_id,
+                                        caller_org=principal.organization_id,
+                                        system=principal.is_system_admin)
+
+
+@router.post("/organizations/{organization_id}/members", status_code=status.HTTP_201_CREATED,
+             responses=problem_responses(401, 403, 404, 409, 422))
+def add_member(
+    organization_id: uuid.UUID, body: MemberCreate,
+    principal: Annotated[Principal, Depends(require("member:create"))], db: TenantDB,
+    container: ContainerDep,
+) -> Registered:
+    """Create a staff account in the organisation; it gets its UHID."""
+    org = _organization(db, principal, organization_id)
+    user = members.add_member(db, container, org, email=body.email, full_name=body.full_name,
+                              password=body.password, roles=[body.role, *body.extra_roles])
+    return Registered.of(user.id, user.uhid)
+
+
+@router.get("/organizations/{organization_id}/members", responses=MEMBER_ERRORS)
+def list_members(
+    organization_id: uuid.UUID,
+    principal: Annotated[Principal, Depends(require("member:read"))], db: TenantDB,
+    page: Page,
+) -> list[MemberOut]:
+    org = _organization(db, principal, organization_id)
+    return [_member_out(u) for u in members.list_members(db, org, page=page)]
+
+
+@router.get("/organizations/{organization_id}/members/{user_id}", responses=MEMBER_ERRORS)
+def get_member(
+    organization_id: uuid.UUID, user_id: uuid.UUID,
+    principal: Annotated[Principal, Depends(require("member:read"))], db: TenantDB,
+) -> MemberOut:
+    org = _organization(db, principal, organization_id)
+    return _member_out(members.get_member(db, org, user_id))
+
+
+@router.patch("/organizations/{organization_id}/members/{user_id}", responses=MEMBER_ERRORS)
+def update_member(
+    organization_id: uuid.UUID, user_id: uuid.UUID, body: MemberUpdate,
+    principal: Annotated[Principal, Depends(require("member:update"))], db: TenantDB,
+) -> MemberOut:
+    """Change a member's roles, or deactivate/reactivate them (effective immediately)."""
+    org = _organization(db, principal, organization_id)
+    member = members.get_member(db, org, user_id)
+    return _member_out(members.update_member(db, org, member, roles=body.roles,
+                                             is_active=body.is_active,
+                                             acting_user=principal.user_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from datetime import date, datetime
 from typing import Annotated
@@ -11,31 +10,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from api.identity.emails import canonical_email
 from api.identity.uhid import format_uhid
+from api.text import DisplayName
 
 # Password length is bounded here so oversize input is refused before hashing.
 PasswordField = Field(min_length=1, max_length=128)
-
-# Zero-width (non-)joiners are part of the spelling of words in Indic and Persian scripts.
-_JOINERS = frozenset({"\u200c", "\u200d"})
-# Controls (NUL, tabs, newlines), format characters (bidi overrides and isolates, direction
-# marks, zero-width spaces, BOM), lone surrogates, line and paragraph separators.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-
-
-def _printable_name(value: str) -> str:
-    if any(unicodedata.category(c) in _REFUSED_CATEGORIES and c not in _JOINERS
-           for c in value):
-        raise ValueError("the name holds control or formatting characters (such as NUL or "
-                         "a right-to-left override)")
-    return unicodedata.normalize("NFC", value)
-
-
-# A name shown to other people (a person's, an organisation's): printable text only, so it
-# cannot reorder or hide what is displayed around it.
-DisplayName = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=r"\S"),
-    AfterValidator(_printable_name),
-]
 
 # An email address as stored: one canonical spelling per mailbox (full-width letters folded
 # to ASCII), and none made of look-alike letters of another script.
@@ -130,3 +108,33 @@ class PatientSummary(BaseModel):
     uhid_display: str
     full_name: str
     date_of_birth: date | None
+
+
+# --- organisations' staff ---------------------------------------------------------
+
+
+class MemberCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailAddress
+    full_name: DisplayName
+    role: str = Field(min_length=1, max_length=32)
+    password: str = Field(min_length=1, max_length=128)
+    extra_roles: list[str] = Field(default_factory=list, max_length=8)
+
+
+class MemberUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    roles: list[str] | None = Field(default=None, min_length=1, max_length=8)
+    is_active: bool | None = None
+
+
+class MemberOut(BaseModel):
+    id: uuid.UUID
+    uhid: str
+    email: str
+    full_name: str
+    roles: list[str]
+    is_active: bool
+    created_at: datetime

@@ -25,7 +25,7 @@ from api.imaging.schemas import (
     UploadOut,
 )
 from api.paging import Page
-from api.records.router import FHIR_REQUEST_BODY, FhirResource, record_written
+from api.records.http import FHIR_REQUEST_BODY, FhirResource, record_written
 from api.records.schemas import RecordWritten
 from api.records.service import patient_by_uhid
 

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
 from api.access.catalog import Role
 from api.deps import ContainerDep, Principal, SystemDB, authenticated, require
-from api.errors import Forbidden, Invalid, NotFound, problem_responses
+from api.errors import Forbidden, NotFound, problem_responses
 from api.paging import Page
-from api.records import fhir, service
+from api.records import service
+from api.records.http import (
+    FHIR_JSON,
+    FHIR_REQUEST_BODY,
+    RESOURCE_SCHEMA,
+    FhirResource,
+    record_written,
+)
 from api.records.keys import (
     create_custodial_organization_keys,
     keys_of_user,
@@ -21,7 +28,7 @@ from api.records.keys import (
     publish_organization_keys,
     publish_user_keys,
 )
-from api.records.models import Record, UmbralKeys
+from api.records.models import UmbralKeys
 from api.records.schemas import (
     PublicKeysIn,
     PublicKeysOut,
@@ -35,33 +42,6 @@ router = APIRouter(tags=["records"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422, 503)
 READ_ERRORS = problem_responses(401, 403, 404, 409, 502, 503)
 Purpose = Literal["treatment", "claim", "research", "emergency"]
-FHIR_JSON = "application/fhir+json"
-_RESOURCE_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["resourceType"], "additionalProperties": True,
-    "properties": {"resourceType": {"type": "string"}}}
-# The body is read by `fhir_resource_body`, not by FastAPI (whose JSON parsing turns FHIR
-# decimals into floats): its documentation is given here.
-FHIR_REQUEST_BODY: dict[str, Any] = {"requestBody": {
-    "required": True,
-    "description": "One FHIR R4 resource (JSON), stored exactly as written (decimals keep "
-                   "their digits). Its subject/patient, when present, is Patient/<UHID> or "
-                   "an identifier of system https://ohms.dev/fhir/sid/uhid",
-    "content": {FHIR_JSON: {"schema": _RESOURCE_SCHEMA},
-                "application/json": {"schema": _RESOURCE_SCHEMA}}}}
-
-
-async def fhir_resource_body(request: Request) -> object:
-    """The request body as JSON, its numbers kept as written (see api.records.fhir)."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type and not (media_type == "application/json" or media_type.endswith("+json")):
-        raise Invalid(f"the body is one FHIR resource as JSON ({FHIR_JSON} or "
-                      "application/json)")
-    return fhir.parse_json(await request.body())
-
-
-FhirResource = Annotated[object, Depends(fhir_resource_body)]
-
-
 def _administered_organization(db: Session, principal: Principal,
                                organization_id: uuid.UUID) -> Organization:
     """The caller's own organisation (404 for any other), if the caller administers it."""
@@ -77,12 +57,6 @@ def _administered_organization(db: Session, principal: Principal,
 def _keys_out(row: UmbralKeys) -> PublicKeysOut:
     return PublicKeysOut(umbral_public_key=row.umbral_public_key,
                          verifying_key=row.verifying_key)
-
-
-def record_written(record: Record) -> RecordWritten:
-    return RecordWritten(id=record.id, cid=record.cid, category=record.category,
-                         resource_type=record.resource_type, version=record.version,
-                         previous_id=record.previous_id)
 
 
 @router.put("/me/keys", responses=problem_responses(401, 422))
@@ -189,7 +163,7 @@ def list_records(
 @router.get("/records/{record_id}/resource", response_class=Response,
             responses={**READ_ERRORS, 200: {
                 "description": "The FHIR resource, exactly as written",
-                "content": {FHIR_JSON: {"schema": _RESOURCE_SCHEMA}}}})
+                "content": {FHIR_JSON: {"schema": RESOURCE_SCHEMA}}}})
 def read_record_resource(
     record_id: uuid.UUID, principal: Annotated[Principal, Depends(require("record:read"))],
     db: SystemDB, container: ContainerDep, purpose: Purpose = "treatment",

@@ -1,4 +1,4 @@
-"""HTTP routes of tenants: organisations, their members, the directory, role permissions."""
+"""HTTP routes of tenants: organisations, the directory, role permissions."""
 
 from __future__ import annotations
 
@@ -9,19 +9,13 @@ from fastapi import APIRouter, Depends, Query, status
 
 from api.access import service as access
 from api.access.catalog import PERMISSIONS, TENANT_CONFIGURABLE_ROLES, Role
-from api.consent.service import organization_address
 from api.deps import ContainerDep, Principal, TenantDB, authenticated, require
 from api.errors import problem_responses
-from api.identity.models import User
-from api.identity.schemas import Registered
 from api.paging import Page
 from api.tenants import service
 from api.tenants.models import Organization, OrganizationKind
 from api.tenants.schemas import (
     DirectoryEntry,
-    MemberCreate,
-    MemberOut,
-    MemberUpdate,
     OrganizationCreate,
     OrganizationOut,
     OrganizationUpdate,
@@ -39,11 +33,6 @@ def _org_out(org: Organization) -> OrganizationOut:
                            created_at=org.created_at)
 
 
-def _member_out(user: User) -> MemberOut:
-    return MemberOut(id=user.id, uhid=user.uhid, email=user.email, full_name=user.full_name,
-                     roles=user.role_names, is_active=user.is_active, created_at=user.created_at)
-
-
 def _visible(db: TenantDB, principal: Principal, organization_id: uuid.UUID) -> Organization:
     return service.visible_organization(db, organization_id, caller_org=principal.organization_id,
                                         system=principal.is_system_admin)
@@ -58,7 +47,7 @@ def create_organization(
     """Create a tenant (system administrators). It gets an Ethereum address at once (held by
     the service until the organisation registers its own), so patients can grant it access."""
     org = service.create_organization(db, body.name, body.kind)
-    organization_address(db, container, org)
+    service.organization_address(db, container.keystore, org)
     return _org_out(org)
 
 
@@ -91,52 +80,6 @@ def update_organization(
                                 system=principal.is_system_admin)
     db.flush()
     return _org_out(org)
-
-
-@router.post("/organizations/{organization_id}/members", status_code=status.HTTP_201_CREATED,
-             responses=problem_responses(401, 403, 404, 409, 422))
-def add_member(
-    organization_id: uuid.UUID, body: MemberCreate,
-    principal: Annotated[Principal, Depends(require("member:create"))], db: TenantDB,
-    container: ContainerDep,
-) -> Registered:
-    """Create a staff account in the organisation; it gets its UHID."""
-    org = _visible(db, principal, organization_id)
-    user = service.add_member(db, container, org, email=body.email, full_name=body.full_name,
-                              password=body.password, roles=[body.role, *body.extra_roles])
-    return Registered.of(user.id, user.uhid)
-
-
-@router.get("/organizations/{organization_id}/members", responses=ERRORS)
-def list_members(
-    organization_id: uuid.UUID,
-    principal: Annotated[Principal, Depends(require("member:read"))], db: TenantDB,
-    page: Page,
-) -> list[MemberOut]:
-    org = _visible(db, principal, organization_id)
-    return [_member_out(u) for u in service.list_members(db, org, page=page)]
-
-
-@router.get("/organizations/{organization_id}/members/{user_id}", responses=ERRORS)
-def get_member(
-    organization_id: uuid.UUID, user_id: uuid.UUID,
-    principal: Annotated[Principal, Depends(require("member:read"))], db: TenantDB,
-) -> MemberOut:
-    org = _visible(db, principal, organization_id)
-    return _member_out(service.get_member(db, org, user_id))
-
-
-@router.patch("/organizations/{organization_id}/members/{user_id}", responses=ERRORS)
-def update_member(
-    organization_id: uuid.UUID, user_id: uuid.UUID, body: MemberUpdate,
-    principal: Annotated[Principal, Depends(require("member:update"))], db: TenantDB,
-) -> MemberOut:
-    """Change a member's roles, or deactivate/reactivate them (effective immediately)."""
-    org = _visible(db, principal, organization_id)
-    member = service.get_member(db, org, user_id)
-    return _member_out(service.update_member(db, org, member, roles=body.roles,
-                                             is_active=body.is_active,
-                                             acting_user=principal.user_id))
 
 
 @router.get("/organizations/{organization_id}/roles", responses=ERRORS)

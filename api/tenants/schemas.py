@@ -7,8 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.identity.schemas import DisplayName, EmailAddress
 from api.tenants.models import OrganizationKind
+from api.text import DisplayName
 
 
 class OrganizationCreate(BaseModel):
@@ -43,33 +43,6 @@ class DirectoryEntry(BaseModel):
     kind: OrganizationKind
     address: str | None = Field(description="The organisation's Ethereum address")
     umbral_public_key: str | None = Field(description="Hex, compressed; once set")
-
-
-class MemberCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    email: EmailAddress
-    full_name: DisplayName
-    role: str = Field(min_length=1, max_length=32)
-    password: str = Field(min_length=1, max_length=128)
-    extra_roles: list[str] = Field(default_factory=list, max_length=8)
-
-
-class MemberUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    roles: list[str] | None = Field(default=None, min_length=1, max_length=8)
-    is_active: bool | None = None
-
-
-class MemberOut(BaseModel):
-    id: uuid.UUID
-    uhid: str
-    email: str
-    full_name: str
-    roles: list[str]
-    is_active: bool
-    created_at: datetime
 
 
 class RolePermissions(BaseModel):
