@@ -26,6 +26,7 @@ PYTEST_WORKERS ?= 2
 test: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 deps: system-deps python-deps $(NODE_STAMP) $(IPFS_STAMP)

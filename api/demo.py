@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.access.catalog import Role
 from api.composition import Container
 from api.consent import service as consent
 from api.consent.models import Consent, ConsentStatus
@@ -20,10 +19,11 @@ from api.db.session import SYSTEM, session_scope
 from api.errors import Unavailable
 from api.identity import service as identity
 from api.identity.models import User
-from api.records import keys as record_keys
+from api.keys import service as record_keys
 from api.records import service as records
 from api.records.fhir import UHID_SYSTEM
 from api.records.models import Record
+from api.roles.catalog import Role
 from api.tenants import service as tenants
 from api.tenants.models import Organization, OrganizationKind
 from reencryption.client import KeyHolder
@@ -229,10 +229,10 @@ def seed_demo_imaging(container: Container) -> None:
     """A chest CT of the demo patient (synthetic phantom slices), uploaded by the demo
     radiologist into the radiology centre's DICOM store, with the radiologist's report.
     Idempotent; skipped while the chain is unreachable."""
-    from api.access.service import effective_permissions
     from api.deps import Principal
     from api.imaging import service as imaging
     from api.imaging.models import ImagingStudy
+    from api.roles.service import effective_permissions
     from pacs_bridge.synthetic import ct_study
 
     # Two transactions: on SQLite a consent check while a write is open would wait on it.

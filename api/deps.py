@@ -12,13 +12,13 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from api.access.catalog import Role
-from api.access.service import effective_permissions
 from api.composition import Container
 from api.db.session import SYSTEM, TENANT_KEY, TenantContext, session_scope
 from api.errors import Forbidden, Unauthenticated
 from api.identity import service as identity_service
 from api.identity.tokens import InvalidToken
+from api.roles.catalog import Role
+from api.roles.service import effective_permissions
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -84,7 +84,7 @@ class RequirePermission:
     """Route dependency: the caller is signed in and holds `permission` in its tenant."""
 
     def __init__(self, permission: str) -> None:
-        from api.access.catalog import PERMISSIONS
+        from api.roles.catalog import PERMISSIONS
 
         if permission not in PERMISSIONS:
             raise ValueError(f"undeclared permission {permission!r}")

@@ -1,2 +1,2 @@
-"""Access control: roles, their permissions (action x resource), per-tenant overrides; and
-the access gate (api.access.gate), the one way to a patient's clinical data."""
+"""The access gate (api.access.gate): the one way to a patient's clinical data, deciding and
+logging every access."""

@@ -28,7 +28,6 @@ from typing import Protocol
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.access.catalog import AUTHOR_ROLES, Role
 from api.audit.entries import document_leaf, entry_document
 from api.audit.models import AccessLogEntry
 from api.consent.models import BreakGlassAccess, Consent, ConsentStatus
@@ -36,8 +35,9 @@ from api.db.base import utcnow
 from api.db.session import SYSTEM, session_scope
 from api.errors import Conflict, DomainError, Forbidden, NotFound
 from api.identity.models import User
-from api.records.keys import keys_of_organization, keys_of_user, parse_public_keys
-from api.records.models import UmbralKeys
+from api.keys.models import UmbralKeys
+from api.keys.service import keys_of_organization, keys_of_user, parse_public_keys
+from api.roles.catalog import AUTHOR_ROLES, Role
 from api.tenants.models import Organization
 from reencryption import (
     InvalidKeyMaterial,

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import ColumnElement, or_, select, true
 
-from api.access.catalog import Role
 from api.audit import service
 from api.audit.entries import entry_document
 from api.audit.models import AccessLogEntry, AuditBatch
@@ -25,6 +24,7 @@ from api.deps import ContainerDep, Principal, SystemDB, public, require
 from api.errors import NotFound, problem_responses
 from api.identity import service as identity
 from api.paging import Page
+from api.roles.catalog import Role
 from chain import DevChain
 
 router = APIRouter(tags=["audit"])

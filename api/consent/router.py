@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy.orm import Session
 
-from api.access.catalog import Role
 from api.consent import service
 from api.consent.models import Consent
 from api.consent.schemas import (
@@ -29,6 +28,7 @@ from api.errors import Forbidden, NotFound, problem_responses
 from api.identity import service as identity
 from api.identity.models import User
 from api.paging import Page
+from api.roles.catalog import Role
 from api.tenants.models import Organization
 
 router = APIRouter(tags=["consent"])

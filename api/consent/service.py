@@ -18,7 +18,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.access.catalog import EMERGENCY_ROLES
 from api.composition import Container
 from api.consent.catalog import PURPOSE_NAMES, PURPOSES, RECORD_CATEGORIES
 from api.consent.models import BreakGlassAccess, Consent, ConsentStatus
@@ -29,10 +28,11 @@ from api.deps import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from api.identity.models import User
 from api.identity.uhid import InvalidUHID, normalize_uhid
+from api.keys.service import verify_grant_kfrags
 from api.ledger.outbox import enqueue, outbox_status
 from api.notifications.models import notify
 from api.paging import PageRequest
-from api.records.keys import verify_grant_kfrags
+from api.roles.catalog import EMERGENCY_ROLES
 from api.tenants.models import Organization
 from api.tenants.service import organization_address
 from chain import (

@@ -8,12 +8,12 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.access.catalog import Role
 from api.composition import Container
 from api.errors import Conflict, Invalid, NotFound
 from api.identity.models import User, UserRole
 from api.identity.service import create_staff
 from api.paging import PageRequest
+from api.roles.catalog import Role
 from api.tenants.models import Organization
 from api.tenants.roles import ASSIGNABLE_ROLES
 

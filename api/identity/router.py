@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.access.catalog import Role
 from api.deps import (
     ContainerDep,
     Principal,
@@ -40,6 +39,7 @@ from api.identity.schemas import (
 )
 from api.identity.uhid import format_uhid
 from api.paging import Page
+from api.roles.catalog import Role
 from api.tenants import service as tenants
 from api.tenants.models import Organization
 

@@ -13,7 +13,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.access.catalog import Role
 from api.composition import Container
 from api.db.base import utcnow
 from api.errors import (
@@ -28,6 +27,7 @@ from api.identity.models import AuthSession, RefreshToken, SiweNonce, User, User
 from api.identity.passwords import WeakPassword
 from api.identity.tokens import hash_refresh_token, new_refresh_token
 from api.identity.uhid import InvalidUHID, generate_uhid, looks_like_uhid, normalize_uhid
+from api.roles.catalog import Role
 from api.tenants.models import Organization
 
 _UHID_ATTEMPTS = 8

@@ -30,7 +30,6 @@ from typing import IO, Any, BinaryIO
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from api.access.catalog import AUTHOR_ROLES, Role
 from api.access.gate import GRANT, NONE, SealedRead, Subject
 from api.composition import Container
 from api.deps import Principal
@@ -43,9 +42,10 @@ from api.imaging.models import (
     ImagingStudy,
 )
 from api.imaging.progress import UploadTracker
+from api.keys.service import custodial_item, patient_public_key
 from api.records import service as records
 from api.records.fhir import UHID_SYSTEM
-from api.records.keys import custodial_item, patient_public_key
+from api.roles.catalog import AUTHOR_ROLES, Role
 from api.tenants.models import Organization, OrganizationKind
 from pacs_bridge import (
     DicomInvalid,

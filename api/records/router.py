@@ -9,9 +9,16 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
-from api.access.catalog import Role
 from api.deps import ContainerDep, Principal, SystemDB, authenticated, require
 from api.errors import Forbidden, NotFound, problem_responses
+from api.keys.models import UmbralKeys
+from api.keys.service import (
+    create_custodial_organization_keys,
+    keys_of_user,
+    parse_public_keys,
+    publish_organization_keys,
+    publish_user_keys,
+)
 from api.paging import Page
 from api.records import service
 from api.records.http import (
@@ -21,14 +28,6 @@ from api.records.http import (
     FhirResource,
     record_written,
 )
-from api.records.keys import (
-    create_custodial_organization_keys,
-    keys_of_user,
-    parse_public_keys,
-    publish_organization_keys,
-    publish_user_keys,
-)
-from api.records.models import UmbralKeys
 from api.records.schemas import (
     PublicKeysIn,
     PublicKeysOut,
@@ -36,6 +35,7 @@ from api.records.schemas import (
     RecordWritten,
     SealedRecordOut,
 )
+from api.roles.catalog import Role
 from api.tenants.models import Organization
 
 router = APIRouter(tags=["records"])

@@ -21,7 +21,6 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from api.access.catalog import Role
 from api.access.gate import BREAK_GLASS, GRANT, Subject
 from api.composition import Container
 from api.deps import Principal
@@ -35,9 +34,10 @@ from api.errors import (
 )
 from api.identity import service as identity
 from api.identity.models import User
+from api.keys.service import custodial_item, patient_public_key
 from api.records import fhir
-from api.records.keys import custodial_item, patient_public_key
 from api.records.models import Record
+from api.roles.catalog import Role
 from reencryption import (
     CfragRejected,
     DecryptionFailed,

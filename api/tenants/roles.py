@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.access.catalog import Role
+from api.roles.catalog import Role
 from api.tenants.models import OrganizationKind
 
 _ADMIN_ROLES = {Role.org_admin, Role.helpdesk, Role.auditor}

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from api.access import service as access
-from api.access.catalog import PERMISSIONS, TENANT_CONFIGURABLE_ROLES, Role
 from api.deps import ContainerDep, Principal, TenantDB, authenticated, require
 from api.errors import problem_responses
 from api.paging import Page
+from api.roles import service as roles
+from api.roles.catalog import PERMISSIONS, TENANT_CONFIGURABLE_ROLES, Role
 from api.tenants import service
 from api.tenants.models import Organization, OrganizationKind
 from api.tenants.schemas import (
@@ -90,7 +90,7 @@ def list_roles(
     """Each role's effective permissions in this organisation."""
     org = _visible(db, principal, organization_id)
     return [
-        RolePermissions(role=r.value, permissions=sorted(access.role_permissions(db, org.id, r)),
+        RolePermissions(role=r.value, permissions=sorted(roles.role_permissions(db, org.id, r)),
                         configurable=r in TENANT_CONFIGURABLE_ROLES)
         for r in Role
     ]
@@ -103,7 +103,7 @@ def set_role_permissions(
 ) -> RolePermissions:
     """Replace a role's permissions in this organisation; effective on the next request."""
     org = _visible(db, principal, organization_id)
-    perms = access.set_role_permissions(db, org.id, role, body.permissions, principal.user_id)
+    perms = roles.set_role_permissions(db, org.id, role, body.permissions, principal.user_id)
     return RolePermissions(role=role, permissions=sorted(perms), configurable=True)
 
 

@@ -18,13 +18,13 @@ from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.access.catalog import Role
 from api.access.gate import AccessGate, Accessor, Subject
 from api.audit.models import AccessLogEntry
 from api.deps import Principal, RequirePermission, require
 from api.errors import Forbidden
 from api.identity.models import User as DbUser
 from api.main import ROUTERS
+from api.roles.catalog import Role
 from pacs_bridge.synthetic import ct_study
 from tests.api.conftest import Ohms, User
 from tests.api.imaging.conftest import upload

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi.routing import APIRoute
 
-from api.access.catalog import DEFAULT_PERMISSIONS, PERMISSIONS, Role
 from api.deps import PublicRoute, RequireAuthenticated, RequirePermission
 from api.main import ROUTERS
+from api.roles.catalog import DEFAULT_PERMISSIONS, PERMISSIONS, Role
 from tests.api.conftest import Ohms
 
 

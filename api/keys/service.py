@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, Invalid
-from api.records.models import UmbralKeys
+from api.keys.models import UmbralKeys
 from api.tenants.models import Organization
 from reencryption import InvalidKeyMaterial, Keystore, KfragRejected, PublicKeys, verify_kfrags
 from reencryption.keys import public_key_to_hex

@@ -7,7 +7,8 @@ import uuid
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from api.access.catalog import (
+from api.errors import Invalid, NotFound
+from api.roles.catalog import (
     ADMIN_LOCKOUT_GUARD,
     DEFAULT_PERMISSIONS,
     PATIENT_ONLY_PERMISSIONS,
@@ -16,8 +17,7 @@ from api.access.catalog import (
     TENANT_CONFIGURABLE_ROLES,
     Role,
 )
-from api.access.models import RolePermissionOverride
-from api.errors import Invalid, NotFound
+from api.roles.models import RolePermissionOverride
 
 
 def _overrides(
