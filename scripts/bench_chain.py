@@ -43,7 +43,6 @@ from eth_account import Account  # noqa: E402 - after the sys.path fix, like tho
 from pydantic import SecretStr  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from api.access.catalog import Role  # noqa: E402
 from api.background import attach_background  # noqa: E402
 from api.composition import build_container  # noqa: E402
 from api.consent import service as consent  # noqa: E402
@@ -54,6 +53,7 @@ from api.deps import Principal  # noqa: E402
 from api.identity import service as identity  # noqa: E402
 from api.identity.models import User  # noqa: E402
 from api.ledger.models import OutboxTransaction  # noqa: E402
+from api.roles.catalog import Role  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from api.tenants import service as tenants  # noqa: E402
 from api.tenants.models import OrganizationKind  # noqa: E402
