@@ -71,6 +71,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     os.environ["OHMS_HOST"] = settings.host
     os.environ["OHMS_PORT"] = str(settings.port)
+    if args.workers > 1 and not settings.chain_rpc_url:
+        # One embedded chain file for several processes: each opens it per call, in turn.
+        os.environ["OHMS_SHARED_DEV_CHAIN"] = "true"
     uvicorn.run("api.asgi:app", host=settings.host, port=settings.port,
                 workers=args.workers, log_config=None, proxy_headers=False,
                 server_header=False)

@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.access.gate import AccessGate, TreatingRelationship
+from api.access.gate import AccessGate, TreatingRelationship, VerifiedKfrags
+from api.access.journal import AccessJournal
+from api.db.base import utcnow
 from api.db.session import make_engine, make_sessionmaker
 from api.errors import Unavailable
 from api.identity.passwords import PasswordHashing, PasswordPolicy
@@ -24,10 +26,18 @@ from api.identity.throttling import AttemptLimiter
 from api.identity.tokens import TokenIssuer
 from api.imaging.stores import DicomStores
 from api.settings import Settings
-from chain import Chain, ChainError, ChainUnavailable, Deployment, DevChain, RpcChain
+from chain import (
+    Chain,
+    ChainError,
+    ChainUnavailable,
+    Deployment,
+    DevChain,
+    RpcChain,
+    SharedDevChain,
+)
 from reencryption.keystore import Keystore
 from reencryption.sealing import KfragVault
-from storage import BlobStore, IpfsBlobStore, LocalBlobStore
+from storage import BlobStore, CachedBlobStore, IpfsBlobStore, LocalBlobStore
 
 ReadinessCheck = Callable[[], None]
 log = logging.getLogger("ohms.composition")
@@ -85,7 +95,7 @@ class ChainGateway:
     def read_only_rpc(self) -> Callable[[str, list[Any], Any], dict[str, Any]] | None:
         """JSON-RPC answers of the embedded dev chain (None for an external node)."""
         chain = self.chain
-        if not isinstance(chain, DevChain):
+        if not isinstance(chain, DevChain | SharedDevChain):
             return None
 
         def answer(method: str, params: list[Any], call_id: Any) -> dict[str, Any]:
@@ -113,6 +123,10 @@ class Container:
     tokens: TokenIssuer
     # Rate limits on sign-in, registration and SIWE nonces (429 over them).
     attempts: AttemptLimiter
+    # Commits the access gate's log entries, in groups under concurrency.
+    access_journal: AccessJournal
+    # Grants' key fragments once verified, so reads re-encrypt without verifying again.
+    verified_kfrags: VerifiedKfrags
     chain: ChainGateway
     keystore: Keystore
     kfrag_vault: KfragVault
@@ -133,24 +147,31 @@ class Container:
             handled: int = self.indexer.run_once()
             return handled
 
-    def ensure_mirror_fresh(self) -> None:
-        """Bring the indexed mirror up to the chain's latest (confirmed) block before an
-        access decision relies on it."""
+    def ensure_mirror_fresh(self, session: Session) -> None:
+        """Whether an access decision may rely on the grants mirror: the indexer (the
+        background workers', in this process or another) found it at the chain's confirmed
+        head at most `mirror_max_lag_seconds` ago, read on `session` with no chain call.
+        Otherwise one indexing pass is made here, as when no worker runs; a mirror still
+        behind the chain is a 503 (fail closed: a revocation made on chain may be missing)."""
         if self.indexer is None:
             raise Unavailable("the chain indexer is not running")
+        caught_up = self.indexer.caught_up_at(session)
+        bound = timedelta(seconds=self.settings.mirror_max_lag_seconds)
+        if caught_up is not None and utcnow() - caught_up <= bound:
+            return
         try:
             latest = self.chain.ready().block_number()
         except ChainUnavailable as exc:
             raise Unavailable("the blockchain node is unavailable") from exc
         self.index_mirror()
         cursor = self.indexer.cursor()
-        # Fail closed: a decision on a mirror that may miss a revocation is not made.
         if cursor is None or cursor.last_block < latest - self.settings.chain_confirmations:
             raise Unavailable("the consent mirror could not be brought up to date")
 
     def access_gate(self, session: Session) -> AccessGate:
         """The access gate for a unit of work on `session` (the way to clinical data)."""
-        return AccessGate(session=session, log_sessions=self.sessions,
+        return AccessGate(session=session, journal=self.access_journal,
+                          verified_kfrags=self.verified_kfrags,
                           refresh_mirror=self.ensure_mirror_fresh,
                           kfrag_vault=self.kfrag_vault,
                           relationships=self.treating_relationships)
@@ -163,11 +184,13 @@ class Container:
 
     def close(self) -> None:
         self.chain.close()
-        if isinstance(self.blobs, IpfsBlobStore):
-            self.blobs.close()
+        blobs = self.blobs.inner if isinstance(self.blobs, CachedBlobStore) else self.blobs
+        if isinstance(blobs, IpfsBlobStore):
+            blobs.close()
         if isinstance(self.archives, IpfsBlobStore):
             self.archives.close()
         self.dicom.close()
+        self.access_journal.close()
         self.engine.dispose()
 
 
@@ -213,6 +236,10 @@ def build_chain(settings: Settings) -> ChainGateway:
         adapter = RpcChain(settings.chain_rpc_url, operator,
                            timeout=settings.chain_timeout_seconds)
         book = chain_dir / "address-book.json"
+    elif settings.shared_dev_chain:
+        # Several processes (ohms serve --workers N): each call opens the file in turn.
+        adapter = SharedDevChain(chain_dir / "dev-chain.sqlite3", operator_key=operator)
+        book = chain_dir / "dev-address-book.json"
     else:
         adapter = DevChain(chain_dir / "dev-chain.sqlite3", operator_key=operator)
         book = chain_dir / "dev-address-book.json"
@@ -239,10 +266,11 @@ def build_container(settings: Settings) -> Container:
     data_dir.chmod(0o700)
     engine = make_engine(settings.effective_database_url, echo=settings.database_echo)
     kek = _kek(settings)
+    sessions = make_sessionmaker(engine)
     container = Container(
         settings=settings,
         engine=engine,
-        sessions=make_sessionmaker(engine),
+        sessions=sessions,
         passwords=PasswordHashing(
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,
@@ -256,6 +284,11 @@ def build_container(settings: Settings) -> Container:
             issuer=settings.jwt_issuer,
             access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
         ),
+        # Its own connection: a group's commit never waits for the pool that the requests
+        # waiting on that commit hold.
+        access_journal=AccessJournal(make_engine(settings.effective_database_url,
+                                                 pool_size=1, max_overflow=1)),
+        verified_kfrags=VerifiedKfrags(),
         attempts=AttemptLimiter(
             sign_in_per_client=settings.rate_limit_sign_in_per_client,
             sign_in_per_account=settings.rate_limit_sign_in_per_account,
@@ -265,7 +298,9 @@ def build_container(settings: Settings) -> Container:
         chain=build_chain(settings),
         keystore=Keystore(Path(settings.data_dir) / "keystore", kek),
         kfrag_vault=KfragVault(kek),
-        blobs=build_blob_store(settings),
+        # Record ciphertexts are read again and again (every grantee read): kept in memory.
+        blobs=CachedBlobStore(build_blob_store(settings),
+                              max_bytes=settings.blob_cache_bytes),
         dicom=DicomStores(Path(settings.data_dir), settings.orthanc_urls,
                           timeout=settings.orthanc_timeout_seconds),
         # A study archive is one blob: the largest upload plus its ZIP directory.

@@ -16,7 +16,7 @@ from api.background import attach_background
 from api.composition import Container, build_container
 from api.consent.router import router as consent_router
 from api.db.session import SYSTEM, session_scope
-from api.errors import install_problem_handlers
+from api.errors import Conflict, install_problem_handlers
 from api.health.router import router as health_router
 from api.identity import service as identity_service
 from api.identity.router import router as identity_router
@@ -60,8 +60,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        with session_scope(built.sessions, SYSTEM) as session:
-            identity_service.ensure_bootstrap_admin(session, built)
+        try:
+            with session_scope(built.sessions, SYSTEM) as session:
+                identity_service.ensure_bootstrap_admin(session, built)
+        except Conflict:
+            pass  # another server process (ohms serve --workers N) made it at the same moment
         if settings.run_workers:
             workers.start()
         try:
@@ -88,6 +91,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for router, prefix in ROUTERS:
         document_problem_responses(router)
         app.include_router(router, prefix=prefix)
+    if settings.benchmark_routes:
+        from api.benchmark_routes import router as benchmark_router
+
+        app.include_router(benchmark_router)
     # Uploaded files stay in memory up to this size, then go to disk (Starlette's default is
     # 1 MiB per file, so a study of many sub-MiB instances was held whole in memory).
     MultiPartParser.spool_max_size = UPLOAD_SPOOL_MEMORY_BYTES

@@ -66,7 +66,24 @@ class Settings(BaseSettings):
     chain_confirmations: int = Field(
         default=0, ge=0, description="Blocks an event must be buried under before it is indexed"
     )
+    shared_dev_chain: bool = Field(
+        default=False,
+        description="Open the embedded dev chain for each call, so that several processes "
+                    "share it; `ohms serve --workers N` sets this for N > 1",
+    )
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    blob_cache_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=0,
+        description="Record blobs kept in memory per process after a read (content-addressed, "
+                    "so never stale); 0 turns the cache off",
+    )
+    mirror_max_lag_seconds: float = Field(
+        default=5.0, gt=0,
+        description="Access decisions use the grants mirror while the indexer found it at the "
+                    "chain's head at most this long ago (a revocation made directly on chain "
+                    "is honoured within it); later, a decision first indexes itself, and "
+                    "answers 503 when the chain cannot be read",
+    )
     run_workers: bool = Field(
         default=True, description="Run the outbox, indexer and audit batcher in this process"
     )
@@ -107,6 +124,11 @@ class Settings(BaseSettings):
     )
 
     max_request_bytes: int = 1_048_576
+    benchmark_routes: bool = Field(
+        default=False,
+        description="Mount /bench/plain (scripts/bench_exchange.py's baseline); never in "
+                    "production",
+    )
     api_docs: bool = Field(
         default=True,
         description="Serve the interactive API docs at /docs and /redoc (from the installed "

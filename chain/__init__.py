@@ -1,5 +1,6 @@
 """OHMS chain library: the Chain port over ConsentRegistry and AuditAnchor, its embedded
-(`DevChain`) and JSON-RPC (`RpcChain`) adapters, consent typed data and audit Merkle trees."""
+(`DevChain`, and `SharedDevChain` for several processes) and JSON-RPC (`RpcChain`) adapters,
+consent typed data and audit Merkle trees."""
 
 from chain.address_book import AddressBook
 from chain.artifacts import ContractArtifact, ContractSources, load_artifacts
@@ -45,6 +46,7 @@ from chain.port import (
     TransactionRequest,
 )
 from chain.rpc_chain import RpcChain
+from chain.shared_dev_chain import SharedDevChain
 from chain.web3_chain import Web3Chain
 
 __all__ = [
@@ -73,6 +75,7 @@ __all__ = [
     "Receipt",
     "RevocationTerms",
     "RpcChain",
+    "SharedDevChain",
     "SignedTransaction",
     "StoredGrant",
     "TransactionRejected",

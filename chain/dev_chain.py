@@ -235,10 +235,12 @@ class DevChain(Web3Chain):
         operator_key: str | bytes | None = None,
         sources: ContractSources | None = None,
         clock: Callable[[], float] = time.time,
+        lock_wait_seconds: float = 0.0,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_file = _lock_exclusively(self.path.with_name(self.path.name + ".lock"))
+        self._lock_file = _lock_exclusively(self.path.with_name(self.path.name + ".lock"),
+                                            wait_seconds=lock_wait_seconds)
         try:
             self._store = SQLiteKeyValueStore(self.path)
             self._backend = PersistentPyEVMBackend(self._store, clock)
@@ -307,13 +309,19 @@ class DevChain(Web3Chain):
                 self._lock_file.close()
 
 
-def _lock_exclusively(path: Path) -> IO[bytes]:
+def _lock_exclusively(path: Path, *, wait_seconds: float = 0.0) -> IO[bytes]:
+    """The open lock file, locked; ChainUnavailable when another holder keeps it longer than
+    `wait_seconds`."""
     lock = open(path, "a+b")  # noqa: SIM115 - held open for the chain's lifetime
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.close()
-        raise ChainUnavailable(
-            f"the dev chain {path.with_suffix('')} is open in another process"
-        ) from None
-    return lock
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                lock.close()
+                raise ChainUnavailable(
+                    f"the dev chain {path.with_suffix('')} is open in another process"
+                ) from None
+            time.sleep(0.002)

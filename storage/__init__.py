@@ -4,6 +4,7 @@
 node's RPC API) give the same CIDv1 for the same bytes and verify every read against it.
 """
 
+from storage.cached import CachedBlobStore
 from storage.cid import compute_cid, normalise_cid
 from storage.errors import (
     BlobIntegrityError,
@@ -28,6 +29,7 @@ __all__ = [
     "BlobStoreError",
     "BlobStoreUnavailable",
     "BlobTooLarge",
+    "CachedBlobStore",
     "InvalidCid",
     "IpfsBlobStore",
     "LocalBlobStore",

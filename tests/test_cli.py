@@ -79,13 +79,22 @@ def parse_logins(output: str) -> list[Login]:
 
 
 @contextmanager
-def serving(env: dict[str, str]) -> Iterator[httpx.Client]:
-    """`ohms serve` on a free loopback port until ready; SIGTERM and reap it on exit."""
+def serving(env: dict[str, str], *options: str) -> Iterator[httpx.Client]:
+    """`ohms serve [options]` on a free loopback port until ready; SIGTERM and reap it on
+    exit."""
+    with serving_process(env, *options) as (client, _):
+        yield client
+
+
+@contextmanager
+def serving_process(env: dict[str, str],
+                    *options: str) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
+    """`serving`, with the server's process."""
     port = free_port()
     log_path = Path(env["OHMS_DATA_DIR"]) / f"serve-{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [str(OHMS), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(OHMS), "serve", "--host", "127.0.0.1", "--port", str(port), *options],
             env=env, cwd=env["OHMS_DATA_DIR"], stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -103,7 +112,7 @@ def serving(env: dict[str, str]) -> Iterator[httpx.Client]:
             except TimeoutError as exc:
                 raise AssertionError(
                     f"{exc}\n{log_path.read_text(errors='replace')[-4000:]}") from exc
-            yield client
+            yield client, proc
     finally:
         killed = stop(proc)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it: -SIGTERM is a clean stop.

@@ -6,10 +6,11 @@ the access-log entry, granted or denied, and hands back what the caller may use:
 and, for a sealed read, the capsule fragments re-encrypted for the grantee. No other module
 writes access-log entries (tests/api/test_access_gate.py checks it).
 
-Entries go in their own SYSTEM transaction, never the caller's session: a refused request
-rolls its session back but still leaves its trace, and the caller's may be a tenant
-session. On SQLite an entry waits on the write lock of a caller that has flushed writes,
-so callers use the gate before they flush (or commit first, as break-glass does).
+Entries go in their own SYSTEM transaction (the journal's group commit), never the caller's
+session: a refused request rolls its session back but still leaves its trace, and the
+caller's may be a tenant session. On SQLite an entry waits on the write lock of a caller
+that has flushed writes, so callers use the gate before they flush (or commit first, as
+break-glass does).
 
 A caller with no basis to know an object exists (see `Subject`) is refused with the same
 404 as for an unknown object; one who does gets 403.
@@ -18,21 +19,25 @@ A caller with no basis to know an object exists (see `Subject`) is refused with 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from cachetools import LRUCache
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
+from umbral_pre import VerifiedKeyFrag
 
+from api.access.journal import AccessJournal
 from api.audit.entries import document_leaf, entry_document
 from api.audit.models import AccessLogEntry
 from api.consent.models import BreakGlassAccess, Consent, ConsentStatus
 from api.db.base import utcnow
-from api.db.session import SYSTEM, session_scope
 from api.errors import Conflict, DomainError, Forbidden, NotFound
 from api.identity.models import User
 from api.keys.models import UmbralKeys
@@ -175,20 +180,48 @@ class Search:
             category is not None and category in self.categories)
 
 
+class VerifiedKfrags:
+    """Key fragments already verified for a grant, per process (least recently used go).
+
+    Verifying a grant's kfrags costs more than re-encrypting with them, and a grant's sealed
+    kfrags never change: only their removal (revocation, expiry), which the decision sees
+    first. The key holds everything the verification depended on (the grant, a digest of its
+    sealed kfrags, the patient's verifying and delegating keys, the grantee's key), so a
+    change to any of them is a miss."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self._cache: LRUCache[tuple[str, ...], list[VerifiedKeyFrag]] = LRUCache(maxsize)
+        self._lock = threading.Lock()
+
+    def get_or_verify(self, key: tuple[str, ...],
+                      verify: Callable[[], list[VerifiedKeyFrag]]) -> list[VerifiedKeyFrag]:
+        with self._lock:
+            found = self._cache.get(key)
+        if found is None:
+            found = verify()  # raises when the kfrags do not verify: nothing is kept
+            with self._lock:
+                self._cache[key] = found
+        return found
+
+
 class AccessGate:
     """One unit of work's gate. `session` is the caller's (grants, keys and the access log
-    are read through it); `log_sessions` open the entries' own transactions;
-    `refresh_mirror` brings the grants mirror up to the chain (at most once per gate);
+    are read through it); `journal` commits the entries, each in a transaction apart from
+    the caller's;
+    `refresh_mirror` makes sure the grants mirror is up to the chain (at most once per
+    gate; it reads on `session`);
     `kfrag_vault` opens a grant's sealed key fragments; `relationships` are the treating
     relationships the workflows register (none yet)."""
 
-    def __init__(self, *, session: Session, log_sessions: sessionmaker[Session],
-                 refresh_mirror: Callable[[], None], kfrag_vault: KfragVault,
+    def __init__(self, *, session: Session, journal: AccessJournal,
+                 refresh_mirror: Callable[[Session], None], kfrag_vault: KfragVault,
+                 verified_kfrags: VerifiedKfrags | None = None,
                  relationships: Sequence[TreatingRelationship] = ()) -> None:
         self._session = session
-        self._log_sessions = log_sessions
+        self._journal = journal
         self._refresh_mirror = refresh_mirror
         self._kfrag_vault = kfrag_vault
+        self._kfrags = verified_kfrags or VerifiedKfrags()
         self._relationships = tuple(relationships)
         self._mirror_fresh = False
 
@@ -404,7 +437,7 @@ class AccessGate:
     def _ensure_mirror_fresh(self) -> None:
         # A refresh that fails is a 503 and no entry: nothing was decided.
         if not self._mirror_fresh:
-            self._refresh_mirror()
+            self._refresh_mirror(self._session)
             self._mirror_fresh = True
 
     # --- refusals: 404 or 403 ---------------------------------------------------------
@@ -456,16 +489,23 @@ class AccessGate:
         this object (none sent, destroyed, or issued for another patient key or grantee
         key)."""
         grantee = self._grantee_keys(consent)
-        if consent.kfrags_sealed is None or consent.verifying_key is None or grantee is None:
+        sealed, verifying_key = consent.kfrags_sealed, consent.verifying_key
+        if sealed is None or verifying_key is None or grantee is None:
             return None
-        try:
-            opened = self._kfrag_vault.open(consent.kfrags_sealed, consent.grant_id)
+        receiving = grantee.umbral_public_key
+
+        def verify() -> list[VerifiedKeyFrag]:
+            opened = self._kfrag_vault.open(sealed, consent.grant_id)
             raw = [base64.b64decode(k) for k in json.loads(opened)]
-            verified = verify_kfrags(
-                raw, verifying_key=public_key_from_hex(consent.verifying_key),
+            return verify_kfrags(
+                raw, verifying_key=public_key_from_hex(verifying_key),
                 delegating_key=public_key_from_hex(delegating_key),
-                receiving_key=parse_public_keys(grantee.umbral_public_key,
-                                                grantee.verifying_key).encrypting)
+                receiving_key=parse_public_keys(receiving, grantee.verifying_key).encrypting)
+
+        try:
+            verified = self._kfrags.get_or_verify(
+                (consent.grant_id, hashlib.sha256(sealed).hexdigest(), verifying_key,
+                 delegating_key, receiving), verify)
         except (KfragRejected, InvalidKeyMaterial, SealedDataRejected, ValueError):
             return None
         return [cfrag_to_base64(c) for c in reencrypt(capsule, verified)]
@@ -491,7 +531,6 @@ class AccessGate:
             basis=basis, grant_id=grant_id, leaf="",
         )
         entry.leaf = document_leaf(entry_document(entry))
-        with session_scope(self._log_sessions, SYSTEM) as session:
-            session.add(entry)
+        self._journal.write(entry)
         return entry
 

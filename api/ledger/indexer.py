@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -77,6 +78,11 @@ class EventIndexer:
             log.warning("chain unavailable, indexing paused", extra={"cursor": self.cursor_name})
             return handled
 
+    def caught_up_at(self, session: Session) -> datetime | None:
+        """When this indexer last had read everything up to the chain's confirmed head."""
+        return session.scalar(select(ChainCursor.caught_up_at)
+                              .where(ChainCursor.name == self.cursor_name))
+
     def cursor(self) -> ChainCursor | None:
         """The stored cursor (a detached copy), None before the first pass."""
         with session_scope(self._sessions, SYSTEM) as session:
@@ -105,6 +111,7 @@ class EventIndexer:
             safe_head = chain.block_number() - self.confirmations
             end = min(safe_head, start + self.batch_blocks - 1)
             if end < start:
+                cursor.caught_up_at = utcnow()
                 return 0, False
             events = chain.events(start, end)
             handled = 0
@@ -118,6 +125,8 @@ class EventIndexer:
             cursor.last_block = end
             cursor.last_block_hash = end_hash
             cursor.updated_at = utcnow()
+            if end >= safe_head:
+                cursor.caught_up_at = cursor.updated_at
         if handled:
             log.info("chain events indexed",
                      extra={"cursor": self.cursor_name, "events": handled,

@@ -79,6 +79,9 @@ class ChainCursor(Base):
     last_block: Mapped[int] = mapped_column(BigInteger, nullable=False)
     last_block_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, nullable=False)
+    # When the indexer last found nothing left to read up to the chain's (confirmed) head:
+    # access decisions trust the mirror only while this is recent.
+    caught_up_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class ChainNonce(Base):

@@ -297,7 +297,7 @@ def test_a_registered_treating_relationship_lets_a_write_in_and_is_logged(ohms: 
                           permissions=frozenset(), session_id=uuid.uuid4())
     container = ohms.container
     with ohms.db() as session:
-        gate = AccessGate(session=session, log_sessions=container.sessions,
+        gate = AccessGate(session=session, journal=container.access_journal,
                           refresh_mirror=container.ensure_mirror_fresh,
                           kfrag_vault=container.kfrag_vault,
                           relationships=[OpenEncounter(uuid.UUID(clinic))])

@@ -15,7 +15,7 @@ from api.audit.models import AccessLogEntry
 from api.consent.models import Consent
 from api.records.fhir import UHID_SYSTEM
 from reencryption.client import KeyHolder
-from storage import LocalBlobStore
+from storage import CachedBlobStore, LocalBlobStore
 from tests.api.conftest import Ohms, start_ohms
 from tests.api.records.conftest import (
     PROBLEM,
@@ -205,7 +205,9 @@ def test_a_tampered_blob_is_not_served(local_store_ohms: Ohms) -> None:
     ohms = local_store_ohms
     patient, keys = keyed_patient(ohms)
     written = write(ohms, patient.user, patient.user.uhid, note(patient.user.uhid, "kept"))
-    store = ohms.container.blobs
+    cached = ohms.container.blobs
+    assert isinstance(cached, CachedBlobStore)
+    store = cached.inner
     assert isinstance(store, LocalBlobStore)
     path = store.blob_path(written["cid"])
     original = path.read_bytes()
