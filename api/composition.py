@@ -9,7 +9,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,7 @@ class Container:
     # Workflows' bases for clinicians to write for a patient (encounters, orders); none yet.
     treating_relationships: tuple[TreatingRelationship, ...] = ()
     _mirror_lock: threading.Lock = field(default_factory=threading.Lock)
+    _caught_up_seen: datetime | None = None
 
     def index_mirror(self) -> int:
         """One indexing pass, one at a time in this process (requests and the worker loop)."""
@@ -155,9 +156,14 @@ class Container:
         behind the chain is a 503 (fail closed: a revocation made on chain may be missing)."""
         if self.indexer is None:
             raise Unavailable("the chain indexer is not running")
-        caught_up = self.indexer.caught_up_at(session)
         bound = timedelta(seconds=self.settings.mirror_max_lag_seconds)
+        # The heartbeat only moves forward: one seen recently enough spares the query.
+        seen = self._caught_up_seen
+        if seen is not None and utcnow() - seen <= bound:
+            return
+        caught_up = self.indexer.caught_up_at(session)
         if caught_up is not None and utcnow() - caught_up <= bound:
+            self._caught_up_seen = caught_up
             return
         try:
             latest = self.chain.ready().block_number()

@@ -13,7 +13,7 @@ It prints a table with each figure and its ratio to the baseline, and ends with 
 JSON: {"logins_per_s": ..., "authed_rps": ..., "healthz_rps": ...}.
 
     .venv/bin/python scripts/bench_auth.py [--start-postgres | --database-url URL]
-                                           [--duration 5] [--concurrency 8]
+                                           [--duration 5] [--concurrency 16] [--workers 2]
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ from api.settings import Settings  # noqa: E402
 from scripts.served_bench import (  # noqa: E402
     REQUEST_TIMEOUT,
     Probe,
+    check_served_arguments,
     expect,
     healthz_probe,
     measure,
     ohms_server,
     print_table,
+    served_arguments,
     server_env,
 )
 from scripts.services import wait_until  # noqa: E402
@@ -95,24 +97,9 @@ def argon2_cost() -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    backend = parser.add_mutually_exclusive_group()
-    backend.add_argument("--database-url",
-                         help="run against this database (e.g. postgresql+psycopg://...); "
-                              "default: a SQLite file in a temporary data directory")
-    backend.add_argument("--start-postgres", action="store_true",
-                         help="start a throwaway PostgreSQL cluster and run against it")
-    parser.add_argument("--duration", type=float, default=5.0,
-                        help="seconds per measurement (default 5)")
-    parser.add_argument("--concurrency", type=int, default=8,
-                        help="client threads (default 8)")
-    parser.add_argument("--max-requests", type=int, default=200_000,
-                        help="upper bound of requests per measurement (default 200000)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="server processes, as `ohms serve --workers` (default 1)")
+    parser = served_arguments(__doc__.splitlines()[0] if __doc__ else None)
     args = parser.parse_args(argv)
-    if args.duration <= 0 or args.concurrency < 1 or args.max_requests < 1 or args.workers < 1:
-        parser.error("--duration, --concurrency, --max-requests and --workers must be positive")
+    check_served_arguments(parser, args)
     return args
 
 

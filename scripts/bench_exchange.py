@@ -48,11 +48,13 @@ from scripts.served_bench import (  # noqa: E402
     REQUEST_TIMEOUT,
     Measurement,
     Probe,
+    check_served_arguments,
     expect,
     healthz_probe,
     measure,
     ohms_server,
     print_table,
+    served_arguments,
     server_env,
 )
 from scripts.services import wait_until  # noqa: E402
@@ -148,27 +150,14 @@ def get_probe(url: str, headers: dict[str, str]) -> Probe:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    backend = parser.add_mutually_exclusive_group()
-    backend.add_argument("--database-url", help="run against this database "
-                         "(postgresql+psycopg://...); default: SQLite in a temporary directory")
-    backend.add_argument("--start-postgres", action="store_true",
-                         help="start a throwaway PostgreSQL cluster and run against it")
+    parser = served_arguments(__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--chain-rpc-url", help="an EVM JSON-RPC node (default: the dev chain)")
     parser.add_argument("--chain-private-key", help="a funded key on that node")
     parser.add_argument("--ipfs-api", help="an IPFS node's RPC API (default: local blobs)")
-    parser.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
-    parser.add_argument("--concurrency", type=int, default=16,
-                        help="client threads (default 16)")
-    parser.add_argument("--duration", type=float, default=5.0,
-                        help="seconds per measurement (default 5)")
-    parser.add_argument("--max-requests", type=int, default=100_000,
-                        help="upper bound of requests per measurement (default 100000)")
     args = parser.parse_args(argv)
+    check_served_arguments(parser, args)
     if args.chain_rpc_url and not args.chain_private_key:
         parser.error("--chain-rpc-url needs --chain-private-key")
-    if args.duration <= 0 or args.concurrency < 1 or args.max_requests < 1 or args.workers < 1:
-        parser.error("--duration, --concurrency, --max-requests and --workers must be positive")
     return args
 
 

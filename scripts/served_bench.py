@@ -4,6 +4,7 @@ request for a bounded time and count, and the printed table."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import statistics
@@ -187,3 +188,27 @@ def print_table(rows: list[Measurement], baseline: Measurement,
             print(f"  error in {row.name}: {sample}")
 
 
+def served_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The flags every served benchmark takes: the database, the server's processes, the
+    client threads and the bounds of each measurement (defaults: 2 processes, 16 threads)."""
+    parser = argparse.ArgumentParser(description=description)
+    backend = parser.add_mutually_exclusive_group()
+    backend.add_argument("--database-url",
+                         help="run against this database (e.g. postgresql+psycopg://...); "
+                              "default: a SQLite file in a temporary data directory")
+    backend.add_argument("--start-postgres", action="store_true",
+                         help="start a throwaway PostgreSQL cluster and run against it")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="server processes, as `ohms serve --workers` (default 2)")
+    parser.add_argument("--concurrency", type=int, default=16,
+                        help="client threads (default 16)")
+    parser.add_argument("--duration", type=float, default=5.0,
+                        help="seconds per measurement (default 5)")
+    parser.add_argument("--max-requests", type=int, default=100_000,
+                        help="upper bound of requests per measurement (default 100000)")
+    return parser
+
+
+def check_served_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.duration <= 0 or args.concurrency < 1 or args.max_requests < 1 or args.workers < 1:
+        parser.error("--duration, --concurrency, --max-requests and --workers must be positive")

@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Protocol
 
 from cachetools import LRUCache
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select, true
 from sqlalchemy.orm import Session
 from umbral_pre import VerifiedKeyFrag
 
@@ -409,23 +409,25 @@ class AccessGate:
         covering = [*scopes, "category:all"]
         grantee = [Consent.grantee_user_id == accessor.user_id]
         if accessor.organization_id is not None:
-            # A deactivated organisation's grants are not used, whoever asks.
-            if not self._session.scalar(select(Organization.is_active).where(
-                    Organization.id == accessor.organization_id)):
-                return Decision(False, NONE)
             grantee.append(Consent.grantee_org_id == accessor.organization_id)
+            # A deactivated organisation's grants (and break-glass) are not used, whoever
+            # asks: checked in the same query.
+            active: ColumnElement[bool] = exists().where(
+                Organization.id == accessor.organization_id, Organization.is_active.is_(True))
+        else:
+            active = true()
         consent = self._session.scalar(
             select(Consent).where(
-                Consent.patient_id == patient.id, or_(*grantee),
+                Consent.patient_id == patient.id, or_(*grantee), active,
                 Consent.status == ConsentStatus.active, Consent.expires_at > now,
                 Consent.purpose == purpose, Consent.scope.in_(covering),
-            ).order_by(Consent.created_at.desc())
+            ).order_by(Consent.created_at.desc()).limit(1)
         )
         if consent is not None:
             return Decision(True, GRANT, consent=consent)
         if accessor.organization_id is not None:
             glass = self._session.scalar(select(BreakGlassAccess).where(
-                BreakGlassAccess.patient_id == patient.id,
+                BreakGlassAccess.patient_id == patient.id, active,
                 BreakGlassAccess.accessor_id == accessor.user_id,
                 BreakGlassAccess.expires_at > now,
                 BreakGlassAccess.scope.in_(covering),

@@ -11,7 +11,7 @@ from siwe import SiweMessage, generate_nonce
 from siwe import siwe as siwe_errors
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from api.composition import Container
 from api.db.base import utcnow
@@ -314,7 +314,8 @@ def active_session_user(
         .outerjoin(Organization, Organization.id == User.organization_id)
         .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None),
                User.id == user_id, User.is_active.is_(True))
-    ).one_or_none()
+        .options(joinedload(User.roles))  # the roles in the same query
+    ).unique().one_or_none()
     if row is None:
         return None
     user, organization_active = row
