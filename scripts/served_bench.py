@@ -9,7 +9,6 @@ import contextlib
 import os
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,12 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from scripts.services import free_port, wait_until
-from scripts.services._process import stop_process_group
+from scripts.services.ohms import OHMS, ohms_serve
 
-OHMS = Path(sys.executable).parent / "ohms"
-HOST = "127.0.0.1"
-STARTUP_TIMEOUT = 90.0
 REQUEST_TIMEOUT = 30.0
 
 
@@ -139,37 +134,15 @@ def server_env(data_dir: Path, database_url: str | None,
 
 @contextmanager
 def ohms_server(env: dict[str, str], *, workers: int) -> Iterator[str]:
-    """Migrate, then `ohms serve` on a free loopback port until /readyz; stop it on exit."""
+    """Migrate, then `ohms serve --workers N` on loopback until /readyz; stop it on exit."""
     data_dir = Path(env["OHMS_DATA_DIR"])
     # cwd is the data directory so that a .env in the checkout does not change the setup.
     migrated = subprocess.run([str(OHMS), "migrate"], env=env, cwd=data_dir,
                               capture_output=True, text=True, check=False)
     if migrated.returncode != 0:
         raise RuntimeError(f"ohms migrate failed:\n{migrated.stderr[-4000:]}")
-    port = free_port()
-    log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [str(OHMS), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)],
-            env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    base_url = f"http://{HOST}:{port}"
-    try:
-        with httpx.Client(base_url=base_url, timeout=5.0) as client:
-            def ready() -> bool:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"ohms serve exited with {proc.returncode}:\n"
-                                       + log_path.read_text(errors="replace")[-4000:])
-                return client.get("/readyz").status_code == 200
-
-            try:
-                wait_until(ready, timeout=STARTUP_TIMEOUT, what=f"ohms serve on {base_url}")
-            except TimeoutError as exc:
-                raise RuntimeError(
-                    f"{exc}\n{log_path.read_text(errors='replace')[-4000:]}") from exc
-        yield base_url
-    finally:
-        stop_process_group(proc, timeout=20.0)
+    with ohms_serve(env, "--workers", str(workers)) as served:
+        yield served.base_url
 
 
 def print_table(rows: list[Measurement], baseline: Measurement,

@@ -23,7 +23,7 @@ import pytest
 
 from api.demo import DEMO_PASSWORD, ORGANIZATIONS
 from pacs_bridge import LocalFolderDicomStore
-from scripts.services import free_port, wait_until
+from scripts.services.ohms import ohms_serve
 
 OHMS = Path(sys.executable).parent / "ohms"
 ROLES = {
@@ -89,49 +89,14 @@ def serving(env: dict[str, str], *options: str) -> Iterator[httpx.Client]:
 @contextmanager
 def serving_process(env: dict[str, str],
                     *options: str) -> Iterator[tuple[httpx.Client, subprocess.Popen[bytes]]]:
-    """`serving`, with the server's process."""
-    port = free_port()
-    log_path = Path(env["OHMS_DATA_DIR"]) / f"serve-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [str(OHMS), "serve", "--host", "127.0.0.1", "--port", str(port), *options],
-            env=env, cwd=env["OHMS_DATA_DIR"], stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base_url, timeout=10.0) as client:
-            def ready() -> bool:
-                if proc.poll() is not None:
-                    raise AssertionError(f"ohms serve exited with {proc.returncode}:\n"
-                                         + log_path.read_text(errors="replace")[-4000:])
-                return client.get("/readyz").status_code == 200
-
-            try:
-                wait_until(ready, timeout=STARTUP_TIMEOUT, what=f"ohms serve on {base_url}")
-            except TimeoutError as exc:
-                raise AssertionError(
-                    f"{exc}\n{log_path.read_text(errors='replace')[-4000:]}") from exc
-            yield client, proc
-    finally:
-        killed = stop(proc)
+    """`serving`, with the server's process; asserts that it stopped cleanly on SIGTERM."""
+    with ohms_serve(env, *options, startup_timeout=STARTUP_TIMEOUT) as served, \
+            httpx.Client(base_url=served.base_url, timeout=10.0) as client:
+        yield client, served.process
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it: -SIGTERM is a clean stop.
-    assert not killed and proc.returncode in (0, -signal.SIGTERM), (
-        f"ohms serve did not stop on SIGTERM ({proc.returncode}):\n"
-        + log_path.read_text(errors="replace")[-4000:])
-
-
-def stop(proc: subprocess.Popen[bytes]) -> bool:
-    """SIGTERM the server's process group and reap it; True if it had to be SIGKILLed."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-        return False
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-        return True
+    assert not served.killed and served.process.returncode in (0, -signal.SIGTERM), (
+        f"ohms serve did not stop on SIGTERM ({served.process.returncode}):\n"
+        + served.log_tail())
 
 
 def sign_in(client: httpx.Client, username: str, password: str) -> dict[str, str]:

@@ -32,19 +32,22 @@ def wait_until(probe: Callable[[], bool], *, timeout: float, what: str) -> None:
     raise TimeoutError(f"{what} did not become ready within {timeout:.0f} s")
 
 
-def stop_process_group(proc: subprocess.Popen[bytes], *, timeout: float = 10.0) -> None:
-    """SIGTERM the process group started with start_new_session=True, SIGKILL if it lingers."""
+def stop_process_group(proc: subprocess.Popen[bytes], *, timeout: float = 10.0) -> bool:
+    """SIGTERM the process group started with start_new_session=True, SIGKILL if it lingers;
+    True when it had to be killed."""
     if proc.poll() is not None:
-        return
+        return False
     try:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
-        return
+        return False
     try:
         proc.wait(timeout=timeout)
+        return False
     except subprocess.TimeoutExpired:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
-            return
+            return True
         proc.wait(timeout=timeout)
+        return True
