@@ -112,8 +112,13 @@ def siwe_nonce(request: Request, db: SystemDB, container: ContainerDep) -> SiweN
 
 
 @router.post("/auth/siwe/verify", responses=AUTH_ERRORS, dependencies=[Depends(public)])
-def siwe_verify(body: SiweSignedMessage, db: SystemDB, container: ContainerDep) -> TokenResponse:
+def siwe_verify(
+    body: SiweSignedMessage, request: Request, db: SystemDB, container: ContainerDep
+) -> TokenResponse:
     """Sign in with a wallet: the tokens of the account the address is linked to."""
+    # A sign-in like the password one: the same limits, per client and per address named.
+    container.attempts.sign_in(client=_client_address(request),
+                               account=service.siwe_address(body.message) or "siwe:malformed")
     return _tokens(service.login_with_siwe(db, container, message=body.message,
                                            signature=body.signature))
 

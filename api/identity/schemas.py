@@ -69,7 +69,7 @@ class SiweNonceResponse(BaseModel):
 class SiweSignedMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: str = Field(min_length=1, max_length=4096)
+    message: str = Field(min_length=1, max_length=2048)
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
 
 

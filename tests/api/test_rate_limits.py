@@ -98,3 +98,12 @@ def test_siwe_nonces_are_limited_per_client(limited: Ohms) -> None:
         assert client.post("/api/v1/auth/siwe/nonce").status_code == 200
     assert_too_many(client.post("/api/v1/auth/siwe/nonce"))
     assert client_from_new_address(limited).post("/api/v1/auth/siwe/nonce").status_code == 200
+
+
+def test_wallet_sign_in_is_limited_like_password_sign_in(limited: Ohms) -> None:
+    client = client_from_new_address(limited)
+    attempt = {"message": "not a sign-in message", "signature": "0x" + "11" * 65}
+    answers = [client.post("/api/v1/auth/siwe/verify", json=attempt) for _ in range(6)]
+    # Refused as malformed (400) until the client's sign-in limit, then 429.
+    assert [r.status_code for r in answers[:3]] == [400, 400, 400]
+    assert_too_many(answers[-1])

@@ -181,3 +181,19 @@ def test_expired_nonces_are_refused_then_purged(ohms: Ohms) -> None:
     fresh = challenge(ohms)
     assert _nonce_row(ohms, nonce) is None
     assert _nonce_row(ohms, fresh["nonce"]) is not None
+
+
+def test_text_that_is_not_a_siwe_message_never_reaches_the_parser(ohms: Ohms) -> None:
+    """The siwe package's ABNF parser spends seconds on a few KB of crafted text: what does
+    not have the EIP-4361 shape is refused before it, and the message length is bounded."""
+    signature = "0x" + "11" * 65
+    for message in ("a" * 2000, "example.com wants you to sign in with your Ethereum "
+                    "account:\n" + "A" * 1900):
+        r = ohms.client.post("/api/v1/auth/siwe/verify",
+                             json={"message": message, "signature": signature})
+        assert r.status_code == 400, r.text
+        # Refused by the shape check, not by the parser (whose refusal reads differently).
+        assert "does not have the lines of an EIP-4361" in r.json()["detail"]
+    r = ohms.client.post("/api/v1/auth/siwe/verify",
+                         json={"message": "a" * 2049, "signature": signature})
+    assert r.status_code == 422, r.text
