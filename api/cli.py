@@ -40,7 +40,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     print(f"\nOHMS demo logins (password for all: {DEMO_PASSWORD})")
     for login in logins:
         where = f"  {login.organization}" if login.organization else ""
-        print(f"  {login.role:<15} {login.email:<30} UHID {login.uhid}{where}")
+        print(f"  {login.role:<17} {login.email:<30} UHID {login.uhid}{where}")
     print(f"\nAPI: {settings.public_url}/api/v1   docs: {settings.public_url}/docs\n")
     return 0
 

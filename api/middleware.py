@@ -175,9 +175,9 @@ def _replay(bodies: list[bytes], last: Message | None,
 # The API serves JSON only: nothing of it may run as a page, be framed or be sniffed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 # The interactive API docs (Swagger UI from the installed package, one inline bootstrap script).
-DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self'; "
-            "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-            "base-uri 'none'; form-action 'none'")
+DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 
 
 class SecurityHeaders:
