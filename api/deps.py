@@ -23,7 +23,9 @@ from api.roles.service import effective_permissions
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_container(request: Request) -> Container:
+# Dependencies that do no I/O are coroutines: FastAPI runs a plain `def` dependency in the
+# thread pool, and each such hop costs more than the work itself.
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -90,7 +92,8 @@ class RequirePermission:
             raise ValueError(f"undeclared permission {permission!r}")
         self.permission = permission
 
-    def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]
+                       ) -> Principal:
         if not principal.can(self.permission):
             raise Forbidden(f"your role does not allow {self.permission}")
         return principal
@@ -101,7 +104,8 @@ class RequireAuthenticated:
 
     permission = "authenticated"
 
-    def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]
+                       ) -> Principal:
         return principal
 
 
@@ -110,7 +114,7 @@ class PublicRoute:
 
     permission = "public"
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 

@@ -29,8 +29,8 @@ from datetime import datetime
 from typing import Protocol
 
 from cachetools import LRUCache
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 from umbral_pre import VerifiedKeyFrag
 
 from api.access.journal import AccessJournal
@@ -41,7 +41,7 @@ from api.db.base import utcnow
 from api.errors import Conflict, DomainError, Forbidden, NotFound
 from api.identity.models import User
 from api.keys.models import UmbralKeys
-from api.keys.service import keys_of_organization, keys_of_user, parse_public_keys
+from api.keys.service import parse_public_keys
 from api.roles.catalog import AUTHOR_ROLES, Role
 from api.tenants.models import Organization
 from reencryption import (
@@ -58,6 +58,30 @@ from reencryption.sealing import KfragVault
 # serve the read, and the names of treating relationships, such as "encounter", "order").
 OWNER, GRANT, BREAK_GLASS, AUTHOR, NONE, NO_KFRAGS = (
     "owner", "grant", "break_glass", "author", "none", "no_kfrags")
+
+# A grantee's keys: those of the grantee organisation, or of the grantee person.
+_ORG_KEYS, _USER_KEYS = aliased(UmbralKeys), aliased(UmbralKeys)
+
+# The newest active grant of `patient` covering a scope for `purpose`, to the caller (`user`)
+# or their organisation (`org`, None for a patient), with the grantee's keys. A deactivated
+# organisation's grants are not used, whoever asks. Built once: the decision runs on every
+# read, and building the statement cost more than running it.
+_GRANT_QUERY = (
+    select(Consent, _ORG_KEYS, _USER_KEYS)
+    .outerjoin(_ORG_KEYS, _ORG_KEYS.organization_id == Consent.grantee_org_id)
+    .outerjoin(_USER_KEYS, _USER_KEYS.user_id == Consent.grantee_user_id)
+    .where(
+        Consent.patient_id == bindparam("patient"),
+        or_(Consent.grantee_user_id == bindparam("user"),
+            Consent.grantee_org_id == bindparam("org")),
+        or_(bindparam("org", type_=Consent.grantee_org_id.type).is_(None),
+            exists().where(Organization.id == bindparam("org"),
+                           Organization.is_active.is_(True))),
+        Consent.status == ConsentStatus.active, Consent.expires_at > bindparam("now"),
+        Consent.purpose == bindparam("purpose"),
+        Consent.scope.in_(bindparam("covering", expanding=True)),
+    ).order_by(Consent.created_at.desc()).limit(1)
+)
 
 
 class Accessor(Protocol):
@@ -122,6 +146,8 @@ class Decision:
     basis: str  # owner | grant | break_glass | none
     consent: Consent | None = None
     break_glass: BreakGlassAccess | None = None
+    # The grantee's published keys (the kfrags re-encrypt to them), read with the grant.
+    grantee_keys: UmbralKeys | None = None
 
     @property
     def grant_id(self) -> str | None:
@@ -255,7 +281,7 @@ class AccessGate:
             self._log(accessor, subject, action=action, purpose=purpose, granted=False,
                       basis=NO_KFRAGS, grant_id=consent.grant_id)
             raise Conflict(organisation_keys_only)
-        cfrags = self._reencrypt_for_grantee(consent, capsule=capsule,
+        cfrags = self._reencrypt_for_grantee(consent, decision.grantee_keys, capsule=capsule,
                                              delegating_key=delegating_key) \
             if consent is not None else None
         if cfrags is None:
@@ -407,25 +433,17 @@ class AccessGate:
         self._ensure_mirror_fresh()
         now = utcnow()
         covering = [*scopes, "category:all"]
-        grantee = [Consent.grantee_user_id == accessor.user_id]
+        row = self._session.execute(_GRANT_QUERY, {
+            "patient": patient.id, "user": accessor.user_id, "org": accessor.organization_id,
+            "now": now, "purpose": purpose, "covering": covering}).one_or_none()
+        if row is not None:
+            consent, by_org, by_user = row
+            keys = by_org if consent.grantee_org_id is not None else by_user
+            return Decision(True, GRANT, consent=consent, grantee_keys=keys)
         if accessor.organization_id is not None:
-            grantee.append(Consent.grantee_org_id == accessor.organization_id)
-            # A deactivated organisation's grants (and break-glass) are not used, whoever
-            # asks: checked in the same query.
-            active: ColumnElement[bool] = exists().where(
-                Organization.id == accessor.organization_id, Organization.is_active.is_(True))
-        else:
-            active = true()
-        consent = self._session.scalar(
-            select(Consent).where(
-                Consent.patient_id == patient.id, or_(*grantee), active,
-                Consent.status == ConsentStatus.active, Consent.expires_at > now,
-                Consent.purpose == purpose, Consent.scope.in_(covering),
-            ).order_by(Consent.created_at.desc()).limit(1)
-        )
-        if consent is not None:
-            return Decision(True, GRANT, consent=consent)
-        if accessor.organization_id is not None:
+            # A deactivated organisation's break-glass is not used either.
+            active = exists().where(Organization.id == accessor.organization_id,
+                                    Organization.is_active.is_(True))
             glass = self._session.scalar(select(BreakGlassAccess).where(
                 BreakGlassAccess.patient_id == patient.id, active,
                 BreakGlassAccess.accessor_id == accessor.user_id,
@@ -485,12 +503,11 @@ class AccessGate:
 
     # --- re-encryption for the grantee ------------------------------------------------
 
-    def _reencrypt_for_grantee(self, consent: Consent, *, capsule: bytes,
-                               delegating_key: str) -> list[str] | None:
-        """Capsule fragments for the grantee, or None when the grant's kfrags cannot serve
-        this object (none sent, destroyed, or issued for another patient key or grantee
-        key)."""
-        grantee = self._grantee_keys(consent)
+    def _reencrypt_for_grantee(self, consent: Consent, grantee: UmbralKeys | None, *,
+                               capsule: bytes, delegating_key: str) -> list[str] | None:
+        """Capsule fragments for the grantee (whose published keys are `grantee`), or None
+        when the grant's kfrags cannot serve this object (none sent, destroyed, or issued
+        for another patient key or grantee key)."""
         sealed, verifying_key = consent.kfrags_sealed, consent.verifying_key
         if sealed is None or verifying_key is None or grantee is None:
             return None
@@ -511,12 +528,6 @@ class AccessGate:
         except (KfragRejected, InvalidKeyMaterial, SealedDataRejected, ValueError):
             return None
         return [cfrag_to_base64(c) for c in reencrypt(capsule, verified)]
-
-    def _grantee_keys(self, consent: Consent) -> UmbralKeys | None:
-        if consent.grantee_org_id is not None:
-            return keys_of_organization(self._session, consent.grantee_org_id)
-        assert consent.grantee_user_id is not None
-        return keys_of_user(self._session, consent.grantee_user_id)
 
     # --- the access log ---------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from siwe import SiweMessage, generate_nonce
 from siwe import siwe as siwe_errors
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -303,20 +303,23 @@ def logout(session: Session, session_id: uuid.UUID) -> None:
         _revoke_session(session, auth, "logout")
 
 
+_SESSION_USER = (  # built once: every authenticated request runs it
+    select(User, Organization.is_active)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .outerjoin(Organization, Organization.id == User.organization_id)
+    .where(AuthSession.id == bindparam("session"), AuthSession.revoked_at.is_(None),
+           User.id == bindparam("user"), User.is_active.is_(True))
+    .options(joinedload(User.roles)))  # the roles in the same query
+
+
 def active_session_user(
     session: Session, user_id: uuid.UUID, session_id: uuid.UUID
 ) -> User | None:
     """The user of a live sign-in, or None if it has ended or the account is inactive.
     Members of a deactivated organisation are refused (Unauthenticated) on their next
     request. One query for the session, the account and its organisation."""
-    row = session.execute(
-        select(User, Organization.is_active)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .outerjoin(Organization, Organization.id == User.organization_id)
-        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None),
-               User.id == user_id, User.is_active.is_(True))
-        .options(joinedload(User.roles))  # the roles in the same query
-    ).unique().one_or_none()
+    row = session.execute(_SESSION_USER, {"session": session_id, "user": user_id}
+                          ).unique().one_or_none()
     if row is None:
         return None
     user, organization_active = row

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from api.access.gate import BREAK_GLASS, GRANT, Subject
 from api.composition import Container
@@ -149,11 +149,18 @@ def seal_and_store(session: Session, container: Container, *, author_id: uuid.UU
 RECORD_NOT_FOUND = "no such record"
 
 
-def get_record(session: Session, record_id: uuid.UUID) -> Record:
-    record = session.get(Record, record_id)
-    if record is None:
+_RECORD_AND_PATIENT = (  # built once: every read runs it
+    select(Record, User).join(User, User.id == Record.patient_id)
+    .where(Record.id == bindparam("record")).options(lazyload(User.roles)))
+
+
+def record_and_patient(session: Session, record_id: uuid.UUID) -> tuple[Record, User]:
+    """The record and its patient in one query (the patient's roles are not loaded: the
+    gate needs only who the patient is)."""
+    row = session.execute(_RECORD_AND_PATIENT, {"record": record_id}).one_or_none()
+    if row is None:
         raise NotFound(RECORD_NOT_FOUND)
-    return record
+    return row[0], row[1]
 
 
 def _record_subject(record: Record, patient: User, *, logged_as: str | None = None) -> Subject:
@@ -175,9 +182,7 @@ def successor(session: Session, record: Record) -> uuid.UUID | None:
 def new_version(session: Session, container: Container, *, author: Principal,
                 record_id: uuid.UUID, resource: object) -> Record:
     """Version n+1 of a record, linked to version n; version n stays as it was."""
-    previous = get_record(session, record_id)
-    patient = session.get(User, previous.patient_id)
-    assert patient is not None
+    previous, patient = record_and_patient(session, record_id)
     container.access_gate(session).require_known(
         _record_subject(previous, patient, logged_as=f"record:{previous.lineage_id}"),
         accessor=author, action="write")
@@ -224,9 +229,7 @@ def read_record(session: Session, container: Container, *, reader: Principal,
                 record_id: uuid.UUID, purpose: str) -> SealedRecord:
     """The sealed record: for the patient as stored; for a grantee with capsule fragments
     for its key (break-glass carries none: 409)."""
-    record = get_record(session, record_id)
-    patient = session.get(User, record.patient_id)
-    assert patient is not None
+    record, patient = record_and_patient(session, record_id)
     read = container.access_gate(session).read_sealed(
         _record_subject(record, patient), accessor=reader, purpose=purpose, action="read",
         capsule=record.capsule, delegating_key=record.delegating_key,

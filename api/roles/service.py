@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -35,7 +36,11 @@ def role_permissions(session: Session, organization_id: uuid.UUID | None, role: 
     perms = set(DEFAULT_PERMISSIONS[role])
     if organization_id is None or role not in TENANT_CONFIGURABLE_ROLES:
         return perms
-    for o in _overrides(session, organization_id, [role]):
+    return _with_overrides(perms, _overrides(session, organization_id, [role]))
+
+
+def _with_overrides(perms: set[str], overrides: Iterable[RolePermissionOverride]) -> set[str]:
+    for o in overrides:
         if o.granted:
             perms.add(o.permission)
         else:
@@ -46,9 +51,16 @@ def role_permissions(session: Session, organization_id: uuid.UUID | None, role: 
 def effective_permissions(
     session: Session, organization_id: uuid.UUID | None, roles: list[Role]
 ) -> frozenset[str]:
+    """The union of the roles' permissions, with the organisation's overrides of each role
+    (one query for all of them, none when no role is configurable)."""
+    configurable = [r for r in roles if r in TENANT_CONFIGURABLE_ROLES]
+    overrides: dict[Role, list[RolePermissionOverride]] = {}
+    if organization_id is not None and configurable:
+        for o in _overrides(session, organization_id, configurable):
+            overrides.setdefault(Role(o.role), []).append(o)
     perms: set[str] = set()
     for role in roles:
-        perms |= role_permissions(session, organization_id, role)
+        perms |= _with_overrides(set(DEFAULT_PERMISSIONS[role]), overrides.get(role, ()))
     return frozenset(perms)
 
 
