@@ -16,6 +16,7 @@ from api.background import attach_background
 from api.composition import Container, build_container
 from api.consent.router import router as consent_router
 from api.db.session import SYSTEM, session_scope
+from api.deps import system_db
 from api.errors import Conflict, install_problem_handlers
 from api.health.router import router as health_router
 from api.identity import service as identity_service
@@ -32,6 +33,7 @@ from api.notifications.router import router as notifications_router
 from api.openapi_docs import document_problem_responses
 from api.records.router import router as records_router
 from api.settings import Settings, load_settings
+from api.system_sessions import check_routes as check_system_session_routes
 from api.tenants.router import router as tenants_router
 
 API_PREFIX = "/api/v1"
@@ -88,13 +90,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.container = built
     app.state.workers = workers
     install_problem_handlers(app)
-    for router, prefix in ROUTERS:
-        document_problem_responses(router)
-        app.include_router(router, prefix=prefix)
+    routers = list(ROUTERS)
     if settings.benchmark_routes:
         from api.benchmark_routes import router as benchmark_router
 
-        app.include_router(benchmark_router)
+        routers.append((benchmark_router, ""))
+    # Tenant sessions by default: a route opens the system session only for a listed reason.
+    check_system_session_routes(routers, system_db)
+    for router, prefix in routers:
+        document_problem_responses(router)
+        app.include_router(router, prefix=prefix)
     # Uploaded files stay in memory up to this size, then go to disk (Starlette's default is
     # 1 MiB per file, so a study of many sub-MiB instances was held whole in memory).
     MultiPartParser.spool_max_size = UPLOAD_SPOOL_MEMORY_BYTES

@@ -37,20 +37,23 @@ def _enable(table: str) -> None:
     op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
 
 
-def tenant_table(table: str, column: str = "organization_id") -> None:
-    """Rows visible and writable only inside their own organisation (or system context)."""
+def tenant_table(table: str, column: str = "organization_id", *, enable: bool = True) -> None:
+    """Rows visible and writable only inside their own organisation (or system context).
+    `enable=False` for a table whose row-level security is already on (a policy changed)."""
     if not _is_postgres():
         return
-    _enable(table)
+    if enable:
+        _enable(table)
     cond = f"ohms_rls_bypass() OR {column} = ohms_current_org()"
     op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({cond}) WITH CHECK ({cond})")
 
 
-def system_table(table: str) -> None:
+def system_table(table: str, *, enable: bool = True) -> None:
     """Rows reachable only in system context (sign-in machinery)."""
     if not _is_postgres():
         return
-    _enable(table)
+    if enable:
+        _enable(table)
     op.execute(f"CREATE POLICY system_only ON {table} "
                "USING (ohms_rls_bypass()) WITH CHECK (ohms_rls_bypass())")
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
-from api.deps import ContainerDep, Principal, SystemDB, authenticated, require
+from api.deps import ContainerDep, Principal, SystemDB, TenantDB, authenticated, require
 from api.errors import Forbidden, NotFound, problem_responses
 from api.keys.models import UmbralKeys
 from api.keys.service import (
@@ -82,7 +82,7 @@ def my_keys(principal: Annotated[Principal, Depends(authenticated)],
             responses=problem_responses(401, 403, 404, 422))
 def publish_organization_keys_route(
     organization_id: uuid.UUID, body: PublicKeysIn,
-    principal: Annotated[Principal, Depends(require("organization:update"))], db: SystemDB,
+    principal: Annotated[Principal, Depends(require("organization:update"))], db: TenantDB,
 ) -> PublicKeysOut:
     """The institution's Umbral public keys (kept by the institution), shown in the
     directory so patients can issue kfrags to it."""
@@ -95,7 +95,7 @@ def publish_organization_keys_route(
              status_code=status.HTTP_201_CREATED, responses=problem_responses(409))
 def create_custodial_organization_keys_route(
     organization_id: uuid.UUID,
-    principal: Annotated[Principal, Depends(require("organization:update"))], db: SystemDB,
+    principal: Annotated[Principal, Depends(require("organization:update"))], db: TenantDB,
     container: ContainerDep,
 ) -> PublicKeysOut:
     """Convenience tier: the service makes and keeps the institution's Umbral keys in its

@@ -60,3 +60,32 @@ def test_raw_queries_in_one_tenant_never_touch_another(ohms: Ohms) -> None:
                          {"e": doc_a.email}).scalar() == "Physician Tester"
         assert s.execute(text("SELECT count(*) FROM user_roles")).scalar() == 1
         assert s.execute(text("SELECT count(*) FROM role_permission_overrides")).scalar() == 0
+
+
+@pytest.mark.parametrize("databases", ["real"], indirect=True)
+def test_an_organisations_keys_are_its_own_rows(ohms: Ohms) -> None:
+    """Umbral keys: an organisation writes its own through its tenant session (the keys
+    routes use it); another organisation's, and any person's, are out of its reach."""
+    from reencryption.client import KeyHolder
+
+    a, b = ohms.create_org("hospital"), ohms.create_org("lab")
+    for org in (a, b):
+        admin = ohms.add_member(org, "org_admin")
+        r = ohms.client.put(f"/api/v1/organizations/{org}/keys", headers=admin.headers,
+                            json=KeyHolder.generate().key_document())
+        assert r.status_code == 200, r.text
+    patient = ohms.register_patient()
+    r = ohms.client.put("/api/v1/me/keys", headers=patient.headers,
+                        json=KeyHolder.generate().key_document())
+    assert r.status_code == 200, r.text
+    with session_scope(ohms.container.sessions, TenantContext(uuid.UUID(b))) as s:
+        seen = set(s.execute(text("SELECT organization_id FROM umbral_keys")).scalars())
+        assert seen == {uuid.UUID(b)}  # neither A's row nor the patient's
+        changed = s.execute(text("UPDATE umbral_keys SET verifying_key = 'x' "
+                                 "WHERE organization_id = :a OR user_id IS NOT NULL"), {"a": a})
+        assert changed.rowcount == 0  # type: ignore[attr-defined]
+    with pytest.raises(ProgrammingError, match="row-level security"), \
+            session_scope(ohms.container.sessions, TenantContext(uuid.UUID(b))) as s:
+        s.execute(text("INSERT INTO umbral_keys (id, organization_id, umbral_public_key, "
+                       "verifying_key, created_at, updated_at) "
+                       "VALUES (:i, :a, 'k', 'v', now(), now())"), {"i": uuid.uuid4(), "a": a})

@@ -1,0 +1,131 @@
+"""Where the system database session is used, and why: the one list of them.
+
+Tenant-owned data (an organisation's members, roles, role permissions, keys and uploads,
+and every table the workflows add: schedules, orders, inventory, invoices, claims, beds) is
+read and written through the caller's tenant session (`api.deps.TenantDB`), which
+PostgreSQL's row-level security confines to the caller's organisation, whatever a query
+forgets. The system session (`api.deps.SystemDB`, or `session_scope(..., SYSTEM)`) bypasses
+row-level security; it is for what is cross-tenant by nature, and for nothing else:
+
+- sign-in machinery: accounts, sessions, tokens and nonces are found before there is a
+  tenant, or whatever the tenant;
+- what belongs to a person rather than an organisation: a patient's own account, keys and
+  inbox (a patient is of no organisation);
+- the exchange: a patient's clinical data and grants belong to the patient and are shown to
+  other organisations; the access gate decides who may see what, and logs it;
+- the access log, which spans organisations (the audit router decides who sees which
+  entries), and the platform's own machinery (background workers, the command line).
+
+tests/api/test_system_sessions.py fails when a route opens the system session without being
+listed in SYSTEM_SESSION_ROUTES, when a listed route no longer opens it, and when a module
+outside SYSTEM_SESSION_MODULES opens one; `check_routes` refuses to build such an app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, APIRouter
+
+SIGN_IN = ("sign-in machinery: accounts, sessions, refresh tokens and SIWE nonces are "
+           "looked up before there is a tenant (system-only tables)")
+OWN_ACCOUNT = ("the caller's own account, keys or inbox: a patient is of no organisation, "
+               "and accounts and sessions are system-only tables")
+PATIENT_DIRECTORY = ("patients are of no organisation: staff find a patient by UHID across "
+                     "the platform")
+EXCHANGE = ("a patient's clinical data belongs to the patient and is read by other "
+            "organisations: the access gate decides who may, and logs every attempt")
+GRANTS = ("a patient's grants name other organisations and are mirrored from the chain: "
+          "the patient's own, or checked by the access gate")
+AUDIT = ("the access log spans organisations: the audit router's visibility rules decide "
+         "which entries a caller sees (own records, own staff, or platform auditor)")
+PLATFORM_ADMIN = "system administration: the account made belongs to no organisation"
+BENCHMARK = ("scripts/bench_exchange.py's plain read: the same session as the grantee read "
+             "it is the baseline of (off unless OHMS_BENCHMARK_ROUTES)")
+
+SYSTEM_SESSION_ROUTES: dict[str, str] = {
+    "POST /api/v1/auth/register": SIGN_IN,
+    "POST /api/v1/auth/token": SIGN_IN,
+    "POST /api/v1/auth/refresh": SIGN_IN,
+    "POST /api/v1/auth/logout": SIGN_IN,
+    "POST /api/v1/auth/siwe/nonce": SIGN_IN,
+    "POST /api/v1/auth/siwe/verify": SIGN_IN,
+    "GET /api/v1/me": OWN_ACCOUNT,
+    "POST /api/v1/me/password": OWN_ACCOUNT,
+    "POST /api/v1/me/wallet": OWN_ACCOUNT,
+    "POST /api/v1/me/custodial-wallet": OWN_ACCOUNT,
+    "PUT /api/v1/me/keys": OWN_ACCOUNT,
+    "GET /api/v1/me/keys": OWN_ACCOUNT,
+    "GET /api/v1/me/notifications": OWN_ACCOUNT,
+    "POST /api/v1/me/notifications/{notification_id}/read": OWN_ACCOUNT,
+    "GET /api/v1/patients/{uhid}": PATIENT_DIRECTORY,
+    "POST /api/v1/consents/typed-data": GRANTS,
+    "POST /api/v1/consents": GRANTS,
+    "GET /api/v1/consents": GRANTS,
+    "GET /api/v1/consents/{consent_id}": GRANTS,
+    "POST /api/v1/consents/{consent_id}/revocation/typed-data": GRANTS,
+    "POST /api/v1/consents/{consent_id}/revocation": GRANTS,
+    "POST /api/v1/break-glass": EXCHANGE,
+    "POST /api/v1/access/check": EXCHANGE,
+    "POST /api/v1/patients/{uhid}/records": EXCHANGE,
+    "PUT /api/v1/records/{record_id}": EXCHANGE,
+    "GET /api/v1/patients/{uhid}/records": EXCHANGE,
+    "GET /api/v1/records/{record_id}/resource": EXCHANGE,
+    "GET /api/v1/records/{record_id}": EXCHANGE,
+    "POST /api/v1/patients/{uhid}/imaging/studies": EXCHANGE,
+    "POST /api/v1/imaging/studies/{study_id}/pull": EXCHANGE,
+    "GET /api/v1/imaging/studies/{study_id}/archive": EXCHANGE,
+    "GET /api/v1/imaging/studies/{study_id}/archive/content": EXCHANGE,
+    "GET /api/v1/imaging/studies/{study_id}/instances/{sop_instance_uid}/preview.png":
+        EXCHANGE,
+    "GET /api/v1/imaging/studies/{study_id}/deidentified.zip": EXCHANGE,
+    "GET /api/v1/patients/{uhid}/imaging/studies": EXCHANGE,
+    "GET /api/v1/imaging/studies/{study_id}": EXCHANGE,
+    "POST /api/v1/imaging/studies/{study_id}/reports": EXCHANGE,
+    "GET /api/v1/audit/entries": AUDIT,
+    "GET /api/v1/audit/entries/{entry_id}/proof": AUDIT,
+    "GET /api/v1/audit/entries/{entry_id}/fhir": AUDIT,
+    "GET /api/v1/audit/batches": AUDIT,
+    "POST /api/v1/audit/platform-auditors": PLATFORM_ADMIN,
+    "GET /bench/plain/{cid}": BENCHMARK,
+}
+
+# Code that opens `session_scope(..., SYSTEM)` itself, outside any route.
+SYSTEM_SESSION_MODULES: dict[str, str] = {
+    "api.deps": "authentication (sign-in machinery) and the SystemDB dependency itself",
+    "api.main": "the bootstrap administrator, made at start-up before any tenant exists",
+    "api.cli": "`ohms create-admin`: a system administrator belongs to no organisation",
+    "api.demo": "`ohms seed-demo` sets up organisations, their staff and patients",
+    "api.background": "expiring and reconciling grants across the platform",
+    "api.access.journal": "access-log entries, committed apart from the caller's unit of "
+                          "work (which may be a tenant session)",
+    "api.audit.service": "the audit batcher closes batches of the whole platform's log",
+    "api.ledger.indexer": "the chain indexer mirrors every organisation's grants and anchors",
+    "api.ledger.outbox": "the outbox sends every organisation's chain transactions",
+}
+
+
+def route_keys(routers: Iterable[tuple[APIRouter, str]], dependency: Any) -> set[str]:
+    """"METHOD /path" of every route of `routers` whose dependencies include `dependency`
+    (at any depth)."""
+    found = set()
+    for router, prefix in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute) and _depends_on(route.dependant, dependency):
+                found |= {f"{method} {prefix}{route.path}" for method in route.methods or ()}
+    return found
+
+
+def check_routes(routers: Iterable[tuple[APIRouter, str]], dependency: Any) -> None:
+    """Refuse routes that open the system session (`dependency`) without being listed."""
+    unlisted = sorted(route_keys(routers, dependency) - SYSTEM_SESSION_ROUTES.keys())
+    if unlisted:
+        raise RuntimeError("routes open the system session without a reason listed in "
+                           f"api/system_sessions.py: {', '.join(unlisted)}")
+
+
+def _depends_on(dependant: Dependant, dependency: Any) -> bool:
+    return dependant.call is dependency or any(
+        _depends_on(d, dependency) for d in dependant.dependencies)
