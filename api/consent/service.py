@@ -10,7 +10,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.composition import Container
+from api.chain_gateway import ChainGateway
 from api.consent.catalog import PURPOSE_NAMES, PURPOSES, RECORD_CATEGORIES
 from api.consent.models import BreakGlassAccess, Consent, ConsentStatus
 from api.custody import service as custody
@@ -53,6 +53,8 @@ from chain import (
 )
 from chain.consent import validate_scope as chain_validate_scope
 from chain.errors import InvalidChainRequest
+from reencryption.keystore import Keystore
+from reencryption.sealing import KfragVault
 
 SIGNATURE_TTL = timedelta(minutes=30)
 BREAK_GLASS_TTL = timedelta(hours=4)
@@ -62,16 +64,29 @@ MAX_KFRAGS = 16
 # --- custodial wallets (keys in the sealed keystore) ------------------------------------
 
 
-def create_custodial_wallet(session: Session, container: Container, user: User) -> str:
+class ConsentPorts(Protocol):
+    """What the consent use cases use, and all they may (api.composition.Container is one)."""
+
+    @property
+    def chain(self) -> ChainGateway: ...
+
+    @property
+    def keystore(self) -> Keystore: ...
+
+    @property
+    def kfrag_vault(self) -> KfragVault: ...
+
+
+def create_custodial_wallet(session: Session, ports: ConsentPorts, user: User) -> str:
     if user.wallet_address is not None:
         raise Conflict("this account already has a wallet address")
-    user.wallet_address = new_custodial_wallet(session, container.keystore, user_id=user.id)
+    user.wallet_address = new_custodial_wallet(session, ports.keystore, user_id=user.id)
     session.flush()
     return user.wallet_address
 
 
-def _custodial_key(session: Session, container: Container, address: str) -> bytes:
-    return custody.custodial_key(session, container.keystore, address)
+def _custodial_key(session: Session, ports: ConsentPorts, address: str) -> bytes:
+    return custody.custodial_key(session, ports.keystore, address)
 
 
 # --- grantees -------------------------------------------------------------------------
@@ -91,7 +106,7 @@ class Grantee:
         return self.user.full_name
 
 
-def resolve_grantee(session: Session, container: Container, ref: str) -> Grantee:
+def resolve_grantee(session: Session, ports: ConsentPorts, ref: str) -> Grantee:
     """`ref` is an organisation id or a person's UHID."""
     try:
         org_id = uuid.UUID(ref)
@@ -101,7 +116,7 @@ def resolve_grantee(session: Session, container: Container, ref: str) -> Grantee
         org = session.get(Organization, org_id)
         if org is None or not org.is_active:
             raise NotFound("no such organisation")
-        return Grantee(organization_address(session, container.keystore, org), org, None)
+        return Grantee(organization_address(session, ports.keystore, org), org, None)
     try:
         uhid = normalize_uhid(ref)
     except InvalidUHID as exc:
@@ -173,9 +188,9 @@ def _patient_address(user: User) -> str:
     return user.wallet_address
 
 
-def _next_nonce(session: Session, container: Container, address: str) -> int:
+def _next_nonce(session: Session, ports: ConsentPorts, address: str) -> int:
     """The chain's nonce, advanced past what this service already queued for the patient."""
-    chain = container.chain.ready()
+    chain = ports.chain.ready()
     try:
         on_chain = chain.patient_nonce(address)
     except ChainUnavailable as exc:
@@ -189,7 +204,7 @@ def _next_nonce(session: Session, container: Container, address: str) -> int:
 
 
 def grant_typed_data_for(
-    session: Session, container: Container, patient: User, *, grantee_ref: str, scope: str,
+    session: Session, ports: ConsentPorts, patient: User, *, grantee_ref: str, scope: str,
     purpose: str, expires_at: datetime, data_from: datetime | None, data_to: datetime | None,
 ) -> dict[str, Any]:
     address = _patient_address(patient)
@@ -200,13 +215,13 @@ def grant_typed_data_for(
         raise Invalid("expires_at must be in the future")
     if data_from and data_to and data_from > data_to:
         raise Invalid("data_from is after data_to")
-    grantee = resolve_grantee(session, container, grantee_ref)
+    grantee = resolve_grantee(session, ports, grantee_ref)
     if grantee.address == address:
         raise Invalid("a grant to oneself is meaningless")
-    deployment = container.chain.deployment
+    deployment = ports.chain.deployment
     terms = GrantTerms(
         patient=address, grantee=grantee.address, scope=scope, purpose=purpose_of(purpose),
-        expiry=_ts(expires_at), nonce=_next_nonce(session, container, address),
+        expiry=_ts(expires_at), nonce=_next_nonce(session, ports, address),
         deadline=int((now + SIGNATURE_TTL).timestamp()), data_from=_ts(data_from),
         data_to=_ts(data_to),
     )
@@ -235,7 +250,7 @@ class Submitted:
 
 
 def submit_grant(
-    session: Session, container: Container, patient: User, *, typed_data: dict[str, Any],
+    session: Session, ports: ConsentPorts, patient: User, *, typed_data: dict[str, Any],
     signature: str | None, kfrags: list[str] | None, verifying_key: str | None,
 ) -> Submitted:
     address = _patient_address(patient)
@@ -243,7 +258,7 @@ def submit_grant(
         domain, terms = parse_grant(typed_data)
     except InvalidChainRequest as exc:
         raise Invalid(f"the typed data is not an OHMS grant: {exc}") from None
-    deployment = container.chain.deployment
+    deployment = ports.chain.deployment
     if domain.chain_id != deployment.chain_id:
         raise Invalid("the grant was signed for another chain")
     if domain.verifying_contract.lower() != deployment.consent_registry.lower():
@@ -256,7 +271,7 @@ def submit_grant(
             raise Invalid(f"{name} must be a time before 10000-01-01 (unix seconds)")
     custodial = signature is None
     if custodial:
-        signature = sign_typed_data(_custodial_key(session, container, address), typed_data)
+        signature = sign_typed_data(_custodial_key(session, ports, address), typed_data)
     assert signature is not None
     try:
         signer = recover_signer(typed_data, signature)
@@ -285,7 +300,7 @@ def submit_grant(
             session, patient_id=patient.id, kfrags=kfrags, verifying_key=verifying_key,
             grantee_user_id=grantee.user.id if grantee.user else None,
             grantee_org_id=grantee.organization.id if grantee.organization else None)
-    chain = container.chain.ready()
+    chain = ports.chain.ready()
     request = chain.grant_transaction(typed_data, signature)
     queued_offline = False
     try:
@@ -302,7 +317,7 @@ def submit_grant(
         data_from=_dt(terms.data_from), data_to=_dt(terms.data_to),
         expires_at=_dt(terms.expiry) or utcnow(), nonce=terms.nonce, grant_id=grant_id,
         typed_data=typed_data, signature=signature, signed_by_custodial_key=custodial,
-        kfrags_sealed=container.kfrag_vault.seal(sealed, grant_id) if sealed else None,
+        kfrags_sealed=ports.kfrag_vault.seal(sealed, grant_id) if sealed else None,
         verifying_key=verifying_key,
     )
     session.add(consent)
@@ -329,36 +344,36 @@ def _revocable(consent: Consent) -> None:
 
 
 def revocation_typed_data_for(
-    session: Session, container: Container, patient: User, consent: Consent
+    session: Session, ports: ConsentPorts, patient: User, consent: Consent
 ) -> dict[str, Any]:
     _revocable(consent)
     terms = RevocationTerms(
         patient=consent.patient_address, grant_id=consent.grant_id,
-        nonce=_next_nonce(session, container, consent.patient_address),
+        nonce=_next_nonce(session, ports, consent.patient_address),
         deadline=int((datetime.now(UTC) + SIGNATURE_TTL).timestamp()),
     )
-    return revoke_typed_data(container.chain.deployment.consent_domain, terms)
+    return revoke_typed_data(ports.chain.deployment.consent_domain, terms)
 
 
 def submit_revocation(
-    session: Session, container: Container, patient: User, consent: Consent, *,
+    session: Session, ports: ConsentPorts, patient: User, consent: Consent, *,
     typed_data: dict[str, Any] | None, signature: str | None,
 ) -> Consent:
     _revocable(consent)
     if typed_data is None:
-        typed_data = revocation_typed_data_for(session, container, patient, consent)
+        typed_data = revocation_typed_data_for(session, ports, patient, consent)
     try:
         domain, terms = parse_revocation(typed_data)
     except InvalidChainRequest as exc:
         raise Invalid(f"the typed data is not an OHMS revocation: {exc}") from None
-    deployment = container.chain.deployment
+    deployment = ports.chain.deployment
     if domain.chain_id != deployment.chain_id or \
             domain.verifying_contract.lower() != deployment.consent_registry.lower():
         raise Invalid("the revocation was signed for another chain or contract")
     if terms.grant_id != consent.grant_id.lower() or terms.patient != consent.patient_address:
         raise Invalid("the revocation is for another grant")
     if signature is None:
-        signature = sign_typed_data(_custodial_key(session, container, terms.patient),
+        signature = sign_typed_data(_custodial_key(session, ports, terms.patient),
                                     typed_data)
     try:
         signer = recover_signer(typed_data, signature)
@@ -368,7 +383,7 @@ def submit_revocation(
         raise Invalid("the revocation is not signed by the patient")
     if terms.deadline <= int(datetime.now(UTC).timestamp()):
         raise Invalid("the signature's deadline has passed; ask for new typed data")
-    request = container.chain.ready().revoke_transaction(typed_data, signature)
+    request = ports.chain.ready().revoke_transaction(typed_data, signature)
     # Refused from now on, whatever the chain's pace: the kfrags are destroyed at once.
     consent.status = ConsentStatus.revoked
     consent.revoked_at = utcnow()
@@ -431,7 +446,7 @@ def patient_chain_identity(patient: User) -> str:
 
 
 def break_glass(
-    session: Session, container: Container, *, accessor: Principal, patient: User,
+    session: Session, ports: ConsentPorts, *, accessor: Principal, patient: User,
     scope: str, reason: str,
 ) -> BreakGlassAccess:
     if not accessor.roles & EMERGENCY_ROLES or accessor.organization_id is None:
@@ -443,7 +458,7 @@ def break_glass(
     org = session.get(Organization, accessor.organization_id)
     if org is None or not org.is_active:
         raise Forbidden("your organisation is deactivated")
-    grantee_address = organization_address(session, container.keystore, org)
+    grantee_address = organization_address(session, ports.keystore, org)
     access = BreakGlassAccess(
         patient_id=patient.id, accessor_id=accessor.user_id, organization_id=org.id,
         scope=scope, reason=reason, reason_hash="0x" + keccak(text=reason).hex(),
@@ -452,7 +467,7 @@ def break_glass(
     session.add(access)
     session.flush()
     try:
-        request = container.chain.ready().break_glass_transaction(
+        request = ports.chain.ready().break_glass_transaction(
             patient=patient_chain_identity(patient), grantee=grantee_address, scope=scope,
             reason=reason)
     except ChainError as exc:

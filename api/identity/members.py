@@ -8,10 +8,9 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.composition import Container
 from api.errors import Conflict, Invalid, NotFound
 from api.identity.models import User, UserRole
-from api.identity.service import create_staff
+from api.identity.service import IdentityPorts, create_staff
 from api.paging import PageRequest
 from api.roles.catalog import Role
 from api.tenants.models import Organization
@@ -32,13 +31,13 @@ def _roles_for(org: Organization, names: list[str]) -> list[Role]:
 
 
 def add_member(
-    session: Session, container: Container, org: Organization, *, email: str, full_name: str,
+    session: Session, ports: IdentityPorts, org: Organization, *, email: str, full_name: str,
     password: str, roles: list[str],
 ) -> User:
     if not org.is_active:
         raise Conflict("the organisation is deactivated")
     return create_staff(
-        session, container, organization_id=org.id, email=email, password=password,
+        session, ports, organization_id=org.id, email=email, password=password,
         full_name=full_name, roles=_roles_for(org, roles),
     )
 

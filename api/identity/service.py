@@ -7,6 +7,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 from siwe import SiweMessage, generate_nonce
 from siwe import siwe as siwe_errors
@@ -14,7 +15,6 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from api.composition import Container
 from api.db.base import utcnow
 from api.errors import (
     BadRequest,
@@ -25,10 +25,11 @@ from api.errors import (
 )
 from api.identity.emails import UnacceptableEmail, canonical_email, lookup_email
 from api.identity.models import AuthSession, RefreshToken, SiweNonce, User, UserRole
-from api.identity.passwords import WeakPassword
-from api.identity.tokens import hash_refresh_token, new_refresh_token
+from api.identity.passwords import PasswordHashing, PasswordPolicy, WeakPassword
+from api.identity.tokens import TokenIssuer, hash_refresh_token, new_refresh_token
 from api.identity.uhid import InvalidUHID, generate_uhid, looks_like_uhid, normalize_uhid
 from api.roles.catalog import Role
+from api.settings import Settings
 from api.tenants.models import Organization
 
 _UHID_ATTEMPTS = 8
@@ -38,6 +39,25 @@ _NONCE_PURGE_BATCH = 100
 # One answer for a wrong password, an unknown account and a locked account alike.
 _WRONG_CREDENTIALS = "the email/UHID or password is wrong"
 _ORGANIZATION_DEACTIVATED = "your organisation is deactivated; ask a system administrator"
+
+
+class IdentityPorts(Protocol):
+    """What sign-in and accounts use, and all they may (api.composition.Container is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def passwords(self) -> PasswordHashing: ...
+
+    @property
+    def password_policy(self) -> PasswordPolicy: ...
+
+    @property
+    def tokens(self) -> TokenIssuer: ...
+
+    @property
+    def siwe_chain_id(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -57,21 +77,21 @@ def normalize_email(email: str) -> str:
 
 
 def _check_password(
-    container: Container, password: str, *, email: str, name: str, born: date | None = None
+    ports: IdentityPorts, password: str, *, email: str, name: str, born: date | None = None
 ) -> None:
     # Words of the person's own details are the first guesses an attacker tries.
     inputs = [email, *email.split("@")[0].replace(".", " ").split(), name, *name.split()]
     if born is not None:
         inputs += [born.isoformat(), str(born.year), born.strftime("%d%m%Y")]
     try:
-        container.password_policy.check(password, user_inputs=inputs)
+        ports.password_policy.check(password, user_inputs=inputs)
     except WeakPassword as exc:
         raise Invalid(str(exc)) from None
 
 
 def _new_user(
     session: Session,
-    container: Container,
+    ports: IdentityPorts,
     *,
     email: str,
     password: str | None,
@@ -84,7 +104,7 @@ def _new_user(
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("an account with this email already exists")
     if password is not None:
-        _check_password(container, password, email=email, name=full_name, born=date_of_birth)
+        _check_password(ports, password, email=email, name=full_name, born=date_of_birth)
     for _ in range(_UHID_ATTEMPTS):
         uhid = generate_uhid()
         if session.scalar(select(User.id).where(User.uhid == uhid)) is None:
@@ -96,7 +116,7 @@ def _new_user(
         email=email,
         full_name=full_name.strip(),
         date_of_birth=date_of_birth,
-        password_hash=container.passwords.hash(password) if password is not None else None,
+        password_hash=ports.passwords.hash(password) if password is not None else None,
         password_changed_at=utcnow() if password is not None else None,
         organization_id=organization_id,
     )
@@ -111,39 +131,39 @@ def _new_user(
 
 
 def register_patient(
-    session: Session, container: Container, *, email: str, password: str, full_name: str,
+    session: Session, ports: IdentityPorts, *, email: str, password: str, full_name: str,
     date_of_birth: date,
 ) -> User:
     if date_of_birth > datetime.now(UTC).date():
         raise Invalid("the date of birth is in the future")
-    return _new_user(session, container, email=email, password=password, full_name=full_name,
+    return _new_user(session, ports, email=email, password=password, full_name=full_name,
                      date_of_birth=date_of_birth, organization_id=None, roles=[Role.patient])
 
 
 def create_staff(
-    session: Session, container: Container, *, organization_id: uuid.UUID, email: str,
+    session: Session, ports: IdentityPorts, *, organization_id: uuid.UUID, email: str,
     password: str, full_name: str, roles: list[Role],
 ) -> User:
-    return _new_user(session, container, email=email, password=password, full_name=full_name,
+    return _new_user(session, ports, email=email, password=password, full_name=full_name,
                      date_of_birth=None, organization_id=organization_id, roles=roles)
 
 
-def create_system_admin(session: Session, container: Container, *, email: str, password: str,
+def create_system_admin(session: Session, ports: IdentityPorts, *, email: str, password: str,
                         full_name: str = "System Administrator") -> User:
-    return _new_user(session, container, email=email, password=password, full_name=full_name,
+    return _new_user(session, ports, email=email, password=password, full_name=full_name,
                      date_of_birth=None, organization_id=None, roles=[Role.system_admin])
 
 
-def create_platform_auditor(session: Session, container: Container, *, email: str,
+def create_platform_auditor(session: Session, ports: IdentityPorts, *, email: str,
                             password: str, full_name: str) -> User:
     """An auditor of the whole platform's access log, outside any organisation."""
-    return _new_user(session, container, email=email, password=password, full_name=full_name,
+    return _new_user(session, ports, email=email, password=password, full_name=full_name,
                      date_of_birth=None, organization_id=None, roles=[Role.platform_auditor])
 
 
-def ensure_bootstrap_admin(session: Session, container: Container) -> User | None:
+def ensure_bootstrap_admin(session: Session, ports: IdentityPorts) -> User | None:
     """Create the configured system administrator when none exists yet."""
-    settings = container.settings
+    settings = ports.settings
     if not (settings.bootstrap_admin_email and settings.bootstrap_admin_password):
         return None
     exists = session.scalar(
@@ -151,7 +171,7 @@ def ensure_bootstrap_admin(session: Session, container: Container) -> User | Non
     )
     if exists:
         return None
-    return create_system_admin(session, container, email=settings.bootstrap_admin_email,
+    return create_system_admin(session, ports, email=settings.bootstrap_admin_email,
                                password=settings.bootstrap_admin_password.get_secret_value())
 
 
@@ -190,14 +210,14 @@ def get_by_uhid(session: Session, value: str) -> User:
     return user
 
 
-def _lock_delay(container: Container, failures: int) -> int:
-    s = container.settings
+def _lock_delay(ports: IdentityPorts, failures: int) -> int:
+    s = ports.settings
     over = failures - s.lockout_threshold
     return int(min(s.lockout_base_seconds * (2 ** over), s.lockout_max_seconds))
 
 
 def login_with_password(
-    session: Session, container: Container, *, username: str, password: str
+    session: Session, ports: IdentityPorts, *, username: str, password: str
 ) -> TokenPair:
     """Locked and unknown accounts answer exactly as a wrong password does, after the same
     argon2 work (against a dummy hash), so neither the answer nor its time tells them apart;
@@ -206,13 +226,13 @@ def login_with_password(
     now = utcnow()
     locked = user is not None and user.locked_until is not None and user.locked_until > now
     stored_hash = user.password_hash if user is not None and not locked else None
-    ok = container.passwords.verify(stored_hash, password)
+    ok = ports.passwords.verify(stored_hash, password)
     if user is None or locked or not ok or not user.is_active:
         if user is not None and not locked and not ok:
             user.failed_logins += 1
-            if user.failed_logins >= container.settings.lockout_threshold:
+            if user.failed_logins >= ports.settings.lockout_threshold:
                 user.locked_until = now + timedelta(
-                    seconds=_lock_delay(container, user.failed_logins))
+                    seconds=_lock_delay(ports, user.failed_logins))
             # Commit the failure even though the request fails.
             session.commit()
         raise Unauthenticated(_WRONG_CREDENTIALS)
@@ -221,9 +241,9 @@ def login_with_password(
     user.failed_logins = 0
     user.locked_until = None
     assert user.password_hash is not None
-    if container.passwords.needs_rehash(user.password_hash):
-        user.password_hash = container.passwords.hash(password)
-    return _start_session(session, container, user, method="password")
+    if ports.passwords.needs_rehash(user.password_hash):
+        user.password_hash = ports.passwords.hash(password)
+    return _start_session(session, ports, user, method="password")
 
 
 def _organization_active(session: Session, user: User) -> bool:
@@ -234,27 +254,27 @@ def _organization_active(session: Session, user: User) -> bool:
     return bool(active)
 
 
-def _start_session(session: Session, container: Container, user: User, *, method: str) -> TokenPair:
+def _start_session(session: Session, ports: IdentityPorts, user: User, *, method: str) -> TokenPair:
     auth = AuthSession(user_id=user.id, method=method)
     session.add(auth)
     session.flush()
-    return _issue_pair(session, container, user.id, auth.id)
+    return _issue_pair(session, ports, user.id, auth.id)
 
 
 def _issue_pair(
-    session: Session, container: Container, user_id: uuid.UUID, session_id: uuid.UUID
+    session: Session, ports: IdentityPorts, user_id: uuid.UUID, session_id: uuid.UUID
 ) -> TokenPair:
     refresh = new_refresh_token()
     session.add(RefreshToken(
         session_id=session_id,
         token_hash=hash_refresh_token(refresh),
-        expires_at=utcnow() + timedelta(seconds=container.settings.refresh_token_ttl_seconds),
+        expires_at=utcnow() + timedelta(seconds=ports.settings.refresh_token_ttl_seconds),
     ))
     session.flush()
     return TokenPair(
-        access_token=container.tokens.issue_access(user_id, session_id),
+        access_token=ports.tokens.issue_access(user_id, session_id),
         refresh_token=refresh,
-        expires_in=int(container.tokens.access_ttl.total_seconds()),
+        expires_in=int(ports.tokens.access_ttl.total_seconds()),
     )
 
 
@@ -264,7 +284,7 @@ def _revoke_session(session: Session, auth: AuthSession, reason: str) -> None:
         auth.revoked_reason = reason
 
 
-def refresh_tokens(session: Session, container: Container, refresh_token: str) -> TokenPair:
+def refresh_tokens(session: Session, ports: IdentityPorts, refresh_token: str) -> TokenPair:
     """Rotate: the presented token is spent; presenting a spent one ends the whole family."""
     row = session.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(refresh_token))
@@ -294,7 +314,7 @@ def refresh_tokens(session: Session, container: Container, refresh_token: str) -
         _revoke_session(session, auth, "refresh_token_reuse")
         session.commit()
         raise Unauthenticated("this refresh token was already used; the session is ended")
-    return _issue_pair(session, container, user.id, auth.id)
+    return _issue_pair(session, ports, user.id, auth.id)
 
 
 def logout(session: Session, session_id: uuid.UUID) -> None:
@@ -329,17 +349,17 @@ def active_session_user(
 
 
 def change_password(
-    session: Session, container: Container, *, user_id: uuid.UUID, session_id: uuid.UUID,
+    session: Session, ports: IdentityPorts, *, user_id: uuid.UUID, session_id: uuid.UUID,
     current_password: str, new_password: str,
 ) -> None:
     user = session.get(User, user_id)
     assert user is not None
-    if not container.passwords.verify(user.password_hash, current_password):
+    if not ports.passwords.verify(user.password_hash, current_password):
         raise Invalid("the current password is wrong")
     if current_password == new_password:
         raise Invalid("the new password must differ from the current one")
-    _check_password(container, new_password, email=user.email, name=user.full_name)
-    user.password_hash = container.passwords.hash(new_password)
+    _check_password(ports, new_password, email=user.email, name=user.full_name)
+    user.password_hash = ports.passwords.hash(new_password)
     user.password_changed_at = utcnow()
     # Every other sign-in of this account ends; the current one stays.
     for auth in session.scalars(select(AuthSession).where(
@@ -362,19 +382,19 @@ class SiweChallenge:
     expiration_time: datetime
 
 
-def issue_siwe_nonce(session: Session, container: Container) -> SiweChallenge:
+def issue_siwe_nonce(session: Session, ports: IdentityPorts) -> SiweChallenge:
     now = utcnow()
     expired = select(SiweNonce.id).where(SiweNonce.expires_at <= now).limit(_NONCE_PURGE_BATCH)
     session.execute(delete(SiweNonce).where(SiweNonce.id.in_(expired))
                     .execution_options(synchronize_session=False))
-    expires = now + timedelta(seconds=container.settings.siwe_nonce_ttl_seconds)
+    expires = now + timedelta(seconds=ports.settings.siwe_nonce_ttl_seconds)
     nonce = generate_nonce()
     session.add(SiweNonce(nonce=nonce, issued_at=now, expires_at=expires))
     session.flush()
-    settings = container.settings
+    settings = ports.settings
     assert settings.public_url is not None
     return SiweChallenge(nonce=nonce, domain=settings.siwe_domain, uri=settings.public_url,
-                         chain_id=container.siwe_chain_id, issued_at=now, expiration_time=expires)
+                         chain_id=ports.siwe_chain_id, issued_at=now, expiration_time=expires)
 
 
 # The lines of an EIP-4361 message, checked in linear time before the siwe package's ABNF
@@ -403,9 +423,9 @@ def siwe_address(message: str) -> str | None:
     return message.split("\n", 2)[1].lower()
 
 
-def verify_siwe(session: Session, container: Container, message: str, signature: str) -> str:
+def verify_siwe(session: Session, ports: IdentityPorts, message: str, signature: str) -> str:
     """Check an EIP-4361 message and its signature; spend its nonce; return the address."""
-    settings = container.settings
+    settings = ports.settings
     if siwe_address(message) is None:
         raise BadRequest("the message does not have the lines of an EIP-4361 (SIWE) message")
     try:
@@ -414,7 +434,7 @@ def verify_siwe(session: Session, container: Container, message: str, signature:
         raise BadRequest("the message is not a valid EIP-4361 (SIWE) message") from None
     if parsed.uri.rstrip("/") != (settings.public_url or "").rstrip("/"):
         raise Unauthenticated("the message was made for another URI")
-    if parsed.chain_id != container.siwe_chain_id:
+    if parsed.chain_id != ports.siwe_chain_id:
         raise Unauthenticated("the message was made for another chain id")
     try:
         parsed.verify(signature, domain=settings.siwe_domain)
@@ -441,9 +461,9 @@ def verify_siwe(session: Session, container: Container, message: str, signature:
 
 
 def login_with_siwe(
-    session: Session, container: Container, *, message: str, signature: str
+    session: Session, ports: IdentityPorts, *, message: str, signature: str
 ) -> TokenPair:
-    address = verify_siwe(session, container, message, signature)
+    address = verify_siwe(session, ports, message, signature)
     user = session.scalar(select(User).where(User.wallet_address == address))
     if user is None or not user.is_active:
         # The nonce stays spent: a replay of this message must not work later either.
@@ -452,13 +472,13 @@ def login_with_siwe(
     if not _organization_active(session, user):
         session.commit()
         raise Unauthenticated(_ORGANIZATION_DEACTIVATED)
-    return _start_session(session, container, user, method="siwe")
+    return _start_session(session, ports, user, method="siwe")
 
 
 def link_wallet(
-    session: Session, container: Container, *, user_id: uuid.UUID, message: str, signature: str
+    session: Session, ports: IdentityPorts, *, user_id: uuid.UUID, message: str, signature: str
 ) -> str:
-    address = verify_siwe(session, container, message, signature)
+    address = verify_siwe(session, ports, message, signature)
     owner = session.scalar(select(User).where(User.wallet_address == address))
     if owner is not None and owner.id != user_id:
         session.commit()

@@ -25,13 +25,12 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, Protocol
 
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.access.gate import GRANT, NONE, SealedRead, Subject
-from api.composition import Container
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound, PayloadTooLarge, Unavailable
 from api.identity.models import User
@@ -42,9 +41,11 @@ from api.imaging.models import (
     ImagingStudy,
 )
 from api.imaging.progress import UploadTracker
+from api.imaging.stores import DicomStores
 from api.keys.service import custodial_item, patient_public_key
 from api.records import service as records
 from api.records.fhir import UHID_SYSTEM
+from api.records.service import RecordPorts
 from api.roles.catalog import AUTHOR_ROLES, Role
 from api.tenants.models import Organization, OrganizationKind
 from pacs_bridge import (
@@ -80,6 +81,7 @@ from storage import (
     BlobIntegrityError,
     BlobInvalid,
     BlobNotFound,
+    BlobStore,
     BlobStoreUnavailable,
     BlobTooLarge,
 )
@@ -93,6 +95,21 @@ LEGACY_PULL_MAX_BYTES = 64 * 1024 * 1024
 ARCHIVE_FORMATS = {ARCHIVE_WHOLE_UMBRAL: "umbral", ARCHIVE_STREAMED: "ohms-stream-aes256gcm"}
 
 
+class ImagingPorts(RecordPorts, Protocol):
+    """What the imaging use cases use, and all they may: the records' collaborators (a
+    report is a record) and the DICOM stores, the study archives and a session factory
+    (api.composition.Container is one)."""
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+    @property
+    def dicom(self) -> DicomStores: ...
+
+    @property
+    def archives(self) -> BlobStore: ...
+
+
 @dataclass(frozen=True)
 class UploadedStudy:
     study: ImagingStudy
@@ -100,8 +117,8 @@ class UploadedStudy:
     upload_id: uuid.UUID
 
 
-def _limits(container: Container) -> UploadLimits:
-    cap = container.settings.max_study_bytes
+def _limits(ports: ImagingPorts) -> UploadLimits:
+    cap = ports.settings.max_study_bytes
     return UploadLimits(max_instance_bytes=min(cap, UploadLimits().max_instance_bytes),
                         max_upload_bytes=cap, max_archive_bytes=cap)
 
@@ -116,14 +133,14 @@ def _dicom_errors(exc: Exception) -> Exception:
     return Invalid(str(exc))
 
 
-def _authorise_upload(session: Session, container: Container, uploader: Principal,
+def _authorise_upload(session: Session, ports: ImagingPorts, uploader: Principal,
                       patient: User) -> uuid.UUID:
     org = session.get(Organization, uploader.organization_id) \
         if uploader.organization_id else None
     if org is None or org.kind not in UPLOADER_KINDS or not uploader.roles & UPLOADER_ROLES:
         raise Forbidden("studies are uploaded by radiologists or lab staff of a radiology "
                         "centre or hospital")
-    container.access_gate(session).authorise_write(author=uploader, patient=patient,
+    ports.access_gate(session).authorise_write(author=uploader, patient=patient,
                                                    category="imaging",
                                                    record="category:imaging")
     return org.id
@@ -205,12 +222,12 @@ def _size_of(fh: IO[bytes]) -> int | None:
         return None
 
 
-def upload_study(session: Session, container: Container, *, uploader: Principal,
+def upload_study(session: Session, ports: ImagingPorts, *, uploader: Principal,
                  patient: User, files: list[tuple[str, IO[bytes]]],
                  upload_id: uuid.UUID | None = None) -> UploadedStudy:
     """Validate and store one study in the uploader's PACS, then file it; all or nothing.
     Progress is recorded under `upload_id` (one is chosen when none is given)."""
-    org_id = _authorise_upload(session, container, uploader, patient)
+    org_id = _authorise_upload(session, ports, uploader, patient)
     keys_hex = patient_public_key(session, patient.id).umbral_public_key
     patient_id, uhid = patient.id, patient.uhid
     # The long phases (validating, storing, archiving, encrypting) hold no database
@@ -218,21 +235,21 @@ def upload_study(session: Session, container: Container, *, uploader: Principal,
     session.commit()
     sizes = [_size_of(fh) for _, fh in files]
     tracker = UploadTracker.start(
-        container.sessions, uploader.tenant, organization_id=org_id,
+        ports.sessions, uploader.tenant, organization_id=org_id,
         uploader_id=uploader.user_id, patient_id=patient_id, upload_id=upload_id,
         bytes_total=None if None in sizes else sum(s or 0 for s in sizes))
-    store = container.dicom.of(org_id)
+    store = ports.dicom.of(org_id)
     added: list[StoredInstance] = []
     stored_blobs: list[str] = []
     try:
-        result = _validate_and_store(container, store, uhid, files, tracker)
+        result = _validate_and_store(ports, store, uhid, files, tracker)
         added = [s for s in result.instances if s.newly_stored]
         if len(result.manifests) != 1:
             raise Invalid(f"an upload holds one study; this one holds {len(result.manifests)}")
         manifest = next(iter(result.manifests.values()))
         _refuse_refiling(session, org_id, patient_id, manifest)
         session.commit()
-        study, record = _file_study(session, container, store, tracker, uploader=uploader,
+        study, record = _file_study(session, ports, store, tracker, uploader=uploader,
                                     org_id=org_id, patient=patient, keys_hex=keys_hex,
                                     manifest=manifest, result=result,
                                     stored_blobs=stored_blobs)
@@ -242,7 +259,7 @@ def upload_study(session: Session, container: Container, *, uploader: Principal,
         session.commit()
     except BaseException as exc:
         session.rollback()
-        _undo_upload(container, store, added, stored_blobs, exc)
+        _undo_upload(ports, store, added, stored_blobs, exc)
         tracker.fail(exc)
         raise
     return UploadedStudy(study, record, tracker.upload_id)
@@ -259,7 +276,7 @@ def _refuse_refiling(session: Session, org_id: uuid.UUID, patient_id: uuid.UUID,
         raise Conflict(f"these instances are already filed as imaging study {existing}")
 
 
-def _undo_upload(container: Container, store: DicomStore, added: list[StoredInstance],
+def _undo_upload(ports: ImagingPorts, store: DicomStore, added: list[StoredInstance],
                  blobs: list[str], exc: BaseException) -> None:
     """Remove the instances this upload added and the ciphertexts it stored. What cannot be
     removed (its store being down) is logged by count, never by UID or content."""
@@ -270,13 +287,13 @@ def _undo_upload(container: Container, store: DicomStore, added: list[StoredInst
                     "the DICOM store", len(left))
     for cid in blobs:
         try:
-            container.archives.delete(cid)
+            ports.archives.delete(cid)
         except (BlobNotFound, BlobStoreUnavailable, BlobInvalid):
             log.warning("imaging upload refused; its encrypted archive could not be removed "
                         "from the blob store")
 
 
-def _validate_and_store(container: Container, store: DicomStore, uhid: str,
+def _validate_and_store(ports: ImagingPorts, store: DicomStore, uhid: str,
                         files: list[tuple[str, IO[bytes]]],
                         tracker: UploadTracker) -> UploadResult:
     is_zip = len(files) == 1 and (files[0][0].lower().endswith(".zip")
@@ -284,15 +301,15 @@ def _validate_and_store(container: Container, store: DicomStore, uhid: str,
     try:
         if is_zip:
             return upload_zip(store, files[0][1], expected_patient_id=uhid,  # type: ignore[arg-type]
-                              limits=_limits(container), on_progress=tracker.on_progress)
+                              limits=_limits(ports), on_progress=tracker.on_progress)
         return upload_files(store, [UploadedFile(name, fh) for name, fh in files],  # type: ignore[arg-type]
-                            expected_patient_id=uhid, limits=_limits(container),
+                            expected_patient_id=uhid, limits=_limits(ports),
                             on_progress=tracker.on_progress)
     except (DicomInvalid, DicomStoreUnavailable) as exc:
         raise _dicom_errors(exc) from None
 
 
-def _file_study(session: Session, container: Container, store: DicomStore,
+def _file_study(session: Session, ports: ImagingPorts, store: DicomStore,
                 tracker: UploadTracker, *, uploader: Principal, org_id: uuid.UUID,
                 patient: User, keys_hex: str, manifest: StudyManifest,
                 result: UploadResult, stored_blobs: list[str]) -> tuple[ImagingStudy, Any]:
@@ -316,7 +333,7 @@ def _file_study(session: Session, container: Container, store: DicomStore,
         reader = EncryptingReader(_Counting(spool, archive_bytes, tracker), data_key)  # type: ignore[arg-type]
         del data_key
         try:
-            cid = container.archives.put(reader)
+            cid = ports.archives.put(reader)
             stored_blobs.append(cid)
         except BlobTooLarge:
             raise PayloadTooLarge("the study archive is larger than the store accepts") \
@@ -326,7 +343,7 @@ def _file_study(session: Session, container: Container, store: DicomStore,
     tracker.phase("filing")
     resource = _imaging_study_resource(patient, manifest, result)
     record = records.seal_and_store(
-        session, container, author_id=uploader.user_id, author_org_id=org_id,
+        session, ports, author_id=uploader.user_id, author_org_id=org_id,
         patient=patient, resource=resource, category="imaging")
     study = ImagingStudy(
         id=uuid.uuid4(), record_id=record.id, patient_id=patient.id,
@@ -380,12 +397,12 @@ def _patient_of(session: Session, study: ImagingStudy) -> User:
 # --- transfer -------------------------------------------------------------------------
 
 
-def _authorise_pull(session: Session, container: Container, *, reader: Principal,
+def _authorise_pull(session: Session, ports: ImagingPorts, *, reader: Principal,
                     study: ImagingStudy, patient: User, purpose: str, action: str,
                     organisation_grant_only: bool = False) -> SealedRead:
     """A read of the study's archive through the access gate: the patient's own, or a
     grantee's (never break-glass) with capsule fragments for its key."""
-    return container.access_gate(session).read_sealed(
+    return ports.access_gate(session).read_sealed(
         _study_subject(study, patient), accessor=reader, purpose=purpose, action=action,
         capsule=study.capsule, delegating_key=study.delegating_key, accept=frozenset({GRANT}),
         forbidden="no active grant of the patient covers this study for this purpose",
@@ -396,7 +413,7 @@ def _authorise_pull(session: Session, container: Container, *, reader: Principal
         if organisation_grant_only else None)
 
 
-def archive_envelope(session: Session, container: Container, *, reader: Principal,
+def archive_envelope(session: Session, ports: ImagingPorts, *, reader: Principal,
                      study_id: uuid.UUID, purpose: str = "treatment",
                      organisation_grant_only: bool = False) -> dict[str, Any]:
     """What a reader needs to open the study archive on its side: the data key sealed to
@@ -404,7 +421,7 @@ def archive_envelope(session: Session, container: Container, *, reader: Principa
     and the manifest to verify the import. Consent-checked and logged as a `pull`."""
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
-    read = _authorise_pull(session, container, reader=reader, study=study, patient=patient,
+    read = _authorise_pull(session, ports, reader=reader, study=study, patient=patient,
                            purpose=purpose, action="pull",
                            organisation_grant_only=organisation_grant_only)
     consent, cfrags = read.consent, read.cfrags
@@ -426,16 +443,16 @@ def archive_envelope(session: Session, container: Container, *, reader: Principa
     }
 
 
-def archive_content(session: Session, container: Container, *, reader: Principal,
+def archive_content(session: Session, ports: ImagingPorts, *, reader: Principal,
                     study_id: uuid.UUID, purpose: str = "treatment") -> Iterator[bytes]:
     """The encrypted archive, streamed from the blob store (ciphertext only: it opens with
     the envelope's key). Consent-checked and logged as a `download`. The first piece is read
     before returning, so a store that is down is a 503, not a broken response."""
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
-    _authorise_pull(session, container, reader=reader, study=study, patient=patient,
+    _authorise_pull(session, ports, reader=reader, study=study, patient=patient,
                     purpose=purpose, action="download")
-    pieces = _blob_pieces(container, study)
+    pieces = _blob_pieces(ports, study)
     try:
         first = next(pieces, b"")
     except (BlobStoreUnavailable, BlobIntegrityError, BlobNotFound) as exc:
@@ -454,9 +471,9 @@ def _blob_errors(exc: Exception) -> Exception:
     return records.StoredRecordDamaged("the study archive is missing or damaged")
 
 
-def _blob_pieces(container: Container, study: ImagingStudy) -> Iterator[bytes]:
+def _blob_pieces(ports: ImagingPorts, study: ImagingStudy) -> Iterator[bytes]:
     try:
-        return container.archives.iter_chunks(study.archive_cid)
+        return ports.archives.iter_chunks(study.archive_cid)
     except (BlobStoreUnavailable, BlobIntegrityError, BlobNotFound) as exc:
         raise _blob_errors(exc) from None
 
@@ -483,24 +500,24 @@ def open_and_import(holder: KeyHolder, envelope: dict[str, Any], pieces: Iterabl
     return list(result.instances)
 
 
-def pull_study(session: Session, container: Container, *, reader: Principal,
+def pull_study(session: Session, ports: ImagingPorts, *, reader: Principal,
                study_id: uuid.UUID) -> list[StoredInstance]:
     """For an institution on the keystore tier: the checked, logged read of the archive,
     opened with its keystore key and imported into its own DICOM store."""
     if reader.organization_id is None:
         raise Forbidden("studies are pulled by an institution's staff")
     item = custodial_item(reader.organization_id)
-    if item is None or not container.keystore.contains(item):
+    if item is None or not ports.keystore.contains(item):
         raise Conflict("your keys are held on your side: GET /imaging/studies/{id}/archive, "
                        "decrypt and import there")
-    envelope = archive_envelope(session, container, reader=reader, study_id=study_id,
+    envelope = archive_envelope(session, ports, reader=reader, study_id=study_id,
                                 organisation_grant_only=True)
-    holder = KeyHolder(container.keystore.load_party_keys(item))
-    store = container.dicom.of(reader.organization_id)
+    holder = KeyHolder(ports.keystore.load_party_keys(item))
+    store = ports.dicom.of(reader.organization_id)
     study = get_study(session, study_id)
     try:
-        return open_and_import(holder, envelope, _blob_pieces(container, study), store,
-                               limits=_limits(container))
+        return open_and_import(holder, envelope, _blob_pieces(ports, study), store,
+                               limits=_limits(ports))
     except (BlobStoreUnavailable, BlobIntegrityError, BlobNotFound) as exc:
         raise _blob_errors(exc) from None
     except (RecordIntegrityError, CfragRejected, DecryptionFailed, InvalidKeyMaterial):
@@ -517,12 +534,12 @@ def pull_study(session: Session, container: Container, *, reader: Principal,
 # --- viewing --------------------------------------------------------------------------
 
 
-def _authorise_read(session: Session, container: Container, *, reader: Principal,
+def _authorise_read(session: Session, ports: ImagingPorts, *, reader: Principal,
                     study: ImagingStudy, patient: User, action: str) -> str:
     """May `reader` see the study (metadata, previews)? The patient, the uploader
     institution's clinicians, or a treatment grantee (or break-glass) for the study or
     imaging, acting for an institution. Logged by the gate either way; returns the basis."""
-    return container.access_gate(session).view(
+    return ports.access_gate(session).view(
         _study_subject(study, patient), accessor=reader, action=action,
         forbidden="no active grant of the patient covers this study")
 
@@ -556,24 +573,24 @@ def _view(session: Session, study: ImagingStudy, patient_uhid: str, *,
     return StudyView(study, patient_uhid, series, reports)
 
 
-def study_details(session: Session, container: Container, *, reader: Principal,
+def study_details(session: Session, ports: ImagingPorts, *, reader: Principal,
                   study_id: uuid.UUID) -> StudyView:
     """A study's series and instances (what a viewer asks previews of) and its reports."""
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
-    _authorise_read(session, container, reader=reader, study=study, patient=patient,
+    _authorise_read(session, ports, reader=reader, study=study, patient=patient,
                     action="read")
     return _view(session, study, patient.uhid, with_reports=True)
 
 
-def list_studies(session: Session, container: Container, *, reader: Principal,
+def list_studies(session: Session, ports: ImagingPorts, *, reader: Principal,
                  patient: User, limit: int = 50, offset: int = 0) -> list[StudyView]:
     """The patient's studies the caller may see, newest first, one page (`limit` from
     `offset`): all for the patient and for a treatment grantee of imaging; those a grant
     names one by one; those the caller's institution uploaded. Logged as one search."""
     query = select(ImagingStudy).where(ImagingStudy.patient_id == patient.id) \
         .order_by(ImagingStudy.created_at.desc(), ImagingStudy.id)
-    gate = container.access_gate(session)
+    gate = ports.access_gate(session)
     search = gate.open_search(accessor=reader, patient=patient, purpose="treatment",
                               record="search:imaging")
     if not search.covers("imaging"):
@@ -593,7 +610,7 @@ REPORT_ROLES = frozenset({Role.radiologist})
 _RAD = {"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "RAD"}
 
 
-def add_report(session: Session, container: Container, *, author: Principal,
+def add_report(session: Session, ports: ImagingPorts, *, author: Principal,
                study_id: uuid.UUID, resource: object) -> Any:
     """File a radiologist's DiagnosticReport about the study as the patient's record (the
     subject, the RAD category and the ImagingStudy reference are filled in when missing)
@@ -603,7 +620,7 @@ def add_report(session: Session, container: Container, *, author: Principal,
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
     # Logged, if refused, as the write it would have been (`category:imaging`).
-    container.access_gate(session).require_known(
+    ports.access_gate(session).require_known(
         _study_subject(study, patient, logged_as="category:imaging"), accessor=author,
         action="write")
     if not isinstance(resource, dict) or resource.get("resourceType") != "DiagnosticReport":
@@ -618,10 +635,10 @@ def add_report(session: Session, container: Container, *, author: Principal,
     report["imagingStudy"] = [link]
     report.setdefault("subject", {"reference": f"Patient/{patient.uhid}"})
     report.setdefault("category", [{"coding": [_RAD]}])
-    _valid, category = records.checked_resource(container, patient, report)
+    _valid, category = records.checked_resource(ports, patient, report)
     if category != "imaging":
         raise Invalid("an imaging report's category is a radiology section (e.g. v2-0074 RAD)")
-    record = records.write_record(session, container, author=author, patient=patient,
+    record = records.write_record(session, ports, author=author, patient=patient,
                                   resource=report)
     session.add(ImagingReport(id=uuid.uuid4(), study_id=study.id, record_id=record.id,
                               author_id=author.user_id))
@@ -629,21 +646,21 @@ def add_report(session: Session, container: Container, *, author: Principal,
     return record
 
 
-def preview(session: Session, container: Container, *, reader: Principal,
+def preview(session: Session, ports: ImagingPorts, *, reader: Principal,
             study_id: uuid.UUID, sop_instance_uid: str, size: int = 256) -> bytes:
     """A PNG of one instance fitting a `size` square (thumbnails and previews). The patient
     and the uploader institution's staff read it from the uploader's PACS; a grantee
     (treatment) from its own PACS, after a pull."""
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
-    basis = _authorise_read(session, container, reader=reader, study=study, patient=patient,
+    basis = _authorise_read(session, ports, reader=reader, study=study, patient=patient,
                             action="preview")
     if StudyManifest.from_json(study.manifest).entry(sop_instance_uid) is None:
         raise NotFound("no such instance in this study")
     org = study.uploader_org_id if basis in ("owner", "author") else reader.organization_id
     assert org is not None
     try:
-        return container.dicom.of(org).render_preview(sop_instance_uid, max_size=size)
+        return ports.dicom.of(org).render_preview(sop_instance_uid, max_size=size)
     except DicomNotFound:
         raise NotFound("the instance is not in your DICOM store; pull the study first") \
             from None
@@ -654,18 +671,18 @@ def preview(session: Session, container: Container, *, reader: Principal,
         raise Unavailable("the DICOM store is unavailable") from None
 
 
-def deidentified_export(session: Session, container: Container, *, reader: Principal,
+def deidentified_export(session: Session, ports: ImagingPorts, *, reader: Principal,
                         study_id: uuid.UUID) -> Iterator[bytes]:
     """A PS3.15 Basic Profile de-identified ZIP of the study, for a research grantee."""
     study = get_study(session, study_id)
     patient = _patient_of(session, study)
     # Research takes the patient's own research grant: never break-glass, never the owner.
-    container.access_gate(session).use_for_research(
+    ports.access_gate(session).use_for_research(
         _study_subject(study, patient), accessor=reader, action="deidentified",
         forbidden="no active research grant of the patient covers this study")
     spool: BinaryIO = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # type: ignore[assignment]  # noqa: SIM115
     try:
-        export_deidentified_study(container.dicom.of(study.uploader_org_id),
+        export_deidentified_study(ports.dicom.of(study.uploader_org_id),
                                   study.study_instance_uid, spool,
                                   patient_pseudonym=f"OHMS-{uuid.uuid4().hex[:12]}",
                                   manifest=StudyManifest.from_json(study.manifest))

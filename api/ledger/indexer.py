@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.composition import ChainGateway
+from api.chain_gateway import ChainGateway
 from api.db.base import utcnow
 from api.db.session import SYSTEM, session_scope
 from api.errors import Unavailable

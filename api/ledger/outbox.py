@@ -39,7 +39,7 @@ from typing import cast
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.composition import ChainGateway
+from api.chain_gateway import ChainGateway
 from api.db.base import utcnow
 from api.db.session import SYSTEM, session_scope
 from api.errors import Unavailable

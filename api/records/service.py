@@ -15,14 +15,13 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, lazyload
 
-from api.access.gate import BREAK_GLASS, GRANT, Subject
-from api.composition import Container
+from api.access.gate import BREAK_GLASS, GRANT, AccessGate, Subject
 from api.deps import Principal
 from api.errors import (
     Conflict,
@@ -38,6 +37,7 @@ from api.keys.service import custodial_item, patient_public_key
 from api.records import fhir
 from api.records.models import Record
 from api.roles.catalog import Role
+from api.settings import Settings
 from reencryption import (
     CfragRejected,
     DecryptionFailed,
@@ -47,13 +47,30 @@ from reencryption import (
 )
 from reencryption.client import KeyHolder
 from reencryption.keys import public_key_from_hex
+from reencryption.keystore import Keystore
 from storage import (
     BlobIntegrityError,
     BlobInvalid,
     BlobNotFound,
+    BlobStore,
     BlobStoreUnavailable,
     BlobTooLarge,
 )
+
+
+class RecordPorts(Protocol):
+    """What the records use cases use, and all they may (api.composition.Container is one)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def blobs(self) -> BlobStore: ...
+
+    @property
+    def keystore(self) -> Keystore: ...
+
+    def access_gate(self, session: Session) -> AccessGate: ...
 
 
 class StoredRecordDamaged(DomainError):
@@ -74,9 +91,9 @@ def patient_by_uhid(session: Session, uhid: str) -> User:
 # --- writing --------------------------------------------------------------------------
 
 
-def _store_ciphertext(container: Container, ciphertext: bytes) -> str:
+def _store_ciphertext(ports: RecordPorts, ciphertext: bytes) -> str:
     try:
-        return container.blobs.put(ciphertext)
+        return ports.blobs.put(ciphertext)
     except BlobTooLarge:
         raise PayloadTooLarge("the record is larger than the store accepts") from None
     except BlobStoreUnavailable:
@@ -85,19 +102,19 @@ def _store_ciphertext(container: Container, ciphertext: bytes) -> str:
         raise Invalid("the record cannot be stored") from None
 
 
-def write_record(session: Session, container: Container, *, author: Principal, patient: User,
+def write_record(session: Session, ports: RecordPorts, *, author: Principal, patient: User,
                  resource: object, previous: Record | None = None) -> Record:
     """Validate, authorise, encrypt to the patient, store the ciphertext, then the row."""
-    valid, category = checked_resource(container, patient, resource, previous)
+    valid, category = checked_resource(ports, patient, resource, previous)
     target = f"record:{previous.lineage_id}" if previous else f"category:{category}"
-    container.access_gate(session).authorise_write(author=author, patient=patient,
+    ports.access_gate(session).authorise_write(author=author, patient=patient,
                                                    category=category, record=target)
-    return seal_and_store(session, container, author_id=author.user_id,
+    return seal_and_store(session, ports, author_id=author.user_id,
                           author_org_id=author.organization_id, patient=patient,
                           resource=valid, category=category, previous=previous)
 
 
-def checked_resource(container: Container, patient: User, resource: object,
+def checked_resource(ports: RecordPorts, patient: User, resource: object,
                      previous: Record | None = None) -> tuple[dict[str, Any], str]:
     """The resource, if it fits the size limit, is valid FHIR R4 and is about `patient`;
     and the category it is filed under."""
@@ -105,8 +122,8 @@ def checked_resource(container: Container, patient: User, resource: object,
         raise Invalid("the body must be one FHIR resource (a JSON object)")
     # Surrogates, nulls and the like first: the size is measured on the bytes stored.
     fhir.check_json_rules(resource)
-    if len(fhir.serialise(resource)) > container.settings.max_record_bytes:
-        raise PayloadTooLarge(f"a record is at most {container.settings.max_record_bytes} "
+    if len(fhir.serialise(resource)) > ports.settings.max_record_bytes:
+        raise PayloadTooLarge(f"a record is at most {ports.settings.max_record_bytes} "
                               "bytes")
     valid = fhir.validate_resource(resource)
     fhir.check_subject(valid, patient.uhid)
@@ -115,7 +132,7 @@ def checked_resource(container: Container, patient: User, resource: object,
     return valid, fhir.category_of(valid)
 
 
-def seal_and_store(session: Session, container: Container, *, author_id: uuid.UUID,
+def seal_and_store(session: Session, ports: RecordPorts, *, author_id: uuid.UUID,
                    author_org_id: uuid.UUID | None, patient: User, resource: dict[str, Any],
                    category: str, previous: Record | None = None) -> Record:
     """Encrypt a checked, authorised resource to the patient and store it.
@@ -126,7 +143,7 @@ def seal_and_store(session: Session, container: Container, *, author_id: uuid.UU
     keys = patient_public_key(session, patient.id)
     encrypted = encrypt_for(public_key_from_hex(keys.umbral_public_key),
                             fhir.serialise(resource))
-    cid = _store_ciphertext(container, encrypted.ciphertext)
+    cid = _store_ciphertext(ports, encrypted.ciphertext)
     record_id = uuid.uuid4()
     record = Record(
         id=record_id, patient_id=patient.id, author_id=author_id, author_org_id=author_org_id,
@@ -179,17 +196,17 @@ def successor(session: Session, record: Record) -> uuid.UUID | None:
     return session.scalar(select(Record.id).where(Record.previous_id == record.id))
 
 
-def new_version(session: Session, container: Container, *, author: Principal,
+def new_version(session: Session, ports: RecordPorts, *, author: Principal,
                 record_id: uuid.UUID, resource: object) -> Record:
     """Version n+1 of a record, linked to version n; version n stays as it was."""
     previous, patient = record_and_patient(session, record_id)
-    container.access_gate(session).require_known(
+    ports.access_gate(session).require_known(
         _record_subject(previous, patient, logged_as=f"record:{previous.lineage_id}"),
         accessor=author, action="write")
     newer = successor(session, previous)
     if newer is not None:
         raise Conflict(f"record {previous.id} was already superseded by {newer}")
-    return write_record(session, container, author=author, patient=patient, resource=resource,
+    return write_record(session, ports, author=author, patient=patient, resource=resource,
                         previous=previous)
 
 
@@ -213,9 +230,9 @@ class SealedRecord:
         }
 
 
-def fetch_ciphertext(container: Container, record: Record) -> bytes:
+def fetch_ciphertext(ports: RecordPorts, record: Record) -> bytes:
     try:
-        return container.blobs.get(record.cid)
+        return ports.blobs.get(record.cid)
     except BlobStoreUnavailable:
         raise Unavailable("the record store is unavailable; try again shortly") from None
     except BlobIntegrityError:
@@ -225,36 +242,36 @@ def fetch_ciphertext(container: Container, record: Record) -> bytes:
         raise StoredRecordDamaged("the record's ciphertext is missing from the store") from None
 
 
-def read_record(session: Session, container: Container, *, reader: Principal,
+def read_record(session: Session, ports: RecordPorts, *, reader: Principal,
                 record_id: uuid.UUID, purpose: str) -> SealedRecord:
     """The sealed record: for the patient as stored; for a grantee with capsule fragments
     for its key (break-glass carries none: 409)."""
     record, patient = record_and_patient(session, record_id)
-    read = container.access_gate(session).read_sealed(
+    read = ports.access_gate(session).read_sealed(
         _record_subject(record, patient), accessor=reader, purpose=purpose, action="read",
         capsule=record.capsule, delegating_key=record.delegating_key,
         accept=frozenset({GRANT, BREAK_GLASS}),
         forbidden="no active grant of the patient covers this record for this purpose",
         unkeyed="access is granted but the grant carries no key fragments for this record; "
                 "the patient must grant again with kfrags for your key")
-    ciphertext = fetch_ciphertext(container, record)
+    ciphertext = fetch_ciphertext(ports, record)
     if read.consent is None:
         return SealedRecord(record, ciphertext)
     return SealedRecord(record, ciphertext, read.cfrags, read.consent.verifying_key)
 
 
 def read_record_for_custodial_grantee(
-    session: Session, container: Container, *, reader: Principal, record_id: uuid.UUID,
+    session: Session, ports: RecordPorts, *, reader: Principal, record_id: uuid.UUID,
     purpose: str,
 ) -> bytes:
     """For an organisation on the keystore tier: the same checked, logged read, then opened
     with the organisation's server-held key. Others decrypt on their side."""
     item = custodial_item(reader.organization_id) if reader.organization_id else None
-    if item is None or not container.keystore.contains(item):
+    if item is None or not ports.keystore.contains(item):
         raise Conflict("your keys are held on your side: read /records/{id} and decrypt there")
-    sealed = read_record(session, container, reader=reader, record_id=record_id,
+    sealed = read_record(session, ports, reader=reader, record_id=record_id,
                          purpose=purpose)
-    holder = KeyHolder(container.keystore.load_party_keys(item))
+    holder = KeyHolder(ports.keystore.load_party_keys(item))
     try:
         plaintext = holder.open_record(sealed.to_document())
     except (RecordIntegrityError, CfragRejected, DecryptionFailed, InvalidKeyMaterial):
@@ -274,7 +291,7 @@ class ListedRecord:
     patient_uhid: str
 
 
-def list_records(session: Session, container: Container, *, reader: Principal, patient: User,
+def list_records(session: Session, ports: RecordPorts, *, reader: Principal, patient: User,
                  category: str | None, resource_type: str | None, purpose: str,
                  author_uhid: str | None = None, since: datetime | None = None,
                  until: datetime | None = None, limit: int = 50,
@@ -297,7 +314,7 @@ def list_records(session: Session, container: Container, *, reader: Principal, p
         query = query.where(Record.created_at >= since)
     if until is not None:
         query = query.where(Record.created_at < until)
-    gate = container.access_gate(session)
+    gate = ports.access_gate(session)
     search = gate.open_search(accessor=reader, patient=patient, purpose=purpose,
                               record=f"search:{category or 'all'}")
     if not search.covers():

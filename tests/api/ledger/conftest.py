@@ -17,7 +17,8 @@ import requests
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from api.composition import ChainGateway, build_chain
+from api.chain_gateway import ChainGateway
+from api.composition import build_chain
 from api.ledger.models import OutboxTransaction
 from api.ledger.outbox import OutboxWorker, enqueue
 from chain import Chain, DevChain, RpcChain
