@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -34,6 +35,17 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 
 @dataclass(frozen=True)
+class Profile:
+    """What the signed-in person sees of their account, read with the sign-in check."""
+
+    full_name: str
+    date_of_birth: date | None
+    wallet_address: str | None
+    organization_name: str | None = None
+    organization_kind: str | None = None
+
+
+@dataclass(frozen=True)
 class Principal:
     user_id: uuid.UUID
     uhid: str
@@ -42,6 +54,8 @@ class Principal:
     roles: frozenset[Role]
     permissions: frozenset[str]
     session_id: uuid.UUID
+    # The account as the request's one session query loaded it (GET /me needs no other).
+    profile: Profile | None = None
 
     @property
     def is_system_admin(self) -> bool:
@@ -67,9 +81,10 @@ def authenticate(
     except InvalidToken as exc:
         raise Unauthenticated(str(exc)) from None
     with session_scope(container.sessions, SYSTEM) as session:
-        user = identity_service.active_session_user(session, claims.user_id, claims.session_id)
-        if user is None:
+        found = identity_service.active_session_user(session, claims.user_id, claims.session_id)
+        if found is None:
             raise Unauthenticated("the session has ended; sign in again")
+        user, org = found
         roles = frozenset(Role(r) for r in user.role_names)
         return Principal(
             user_id=user.id,
@@ -79,6 +94,11 @@ def authenticate(
             roles=roles,
             permissions=effective_permissions(session, user.organization_id, list(roles)),
             session_id=claims.session_id,
+            profile=Profile(
+                full_name=user.full_name, date_of_birth=user.date_of_birth,
+                wallet_address=user.wallet_address,
+                organization_name=org.name if org else None,
+                organization_kind=org.kind.value if org else None),
         )
 
 

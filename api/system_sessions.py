@@ -52,7 +52,6 @@ SYSTEM_SESSION_ROUTES: dict[str, str] = {
     "POST /api/v1/auth/logout": SIGN_IN,
     "POST /api/v1/auth/siwe/nonce": SIGN_IN,
     "POST /api/v1/auth/siwe/verify": SIGN_IN,
-    "GET /api/v1/me": OWN_ACCOUNT,
     "POST /api/v1/me/password": OWN_ACCOUNT,
     "POST /api/v1/me/wallet": OWN_ACCOUNT,
     "POST /api/v1/me/custodial-wallet": OWN_ACCOUNT,

@@ -123,24 +123,25 @@ def siwe_verify(
                                            signature=body.signature))
 
 
-def _me(db: SystemDB, principal: Principal) -> Me:
-    user = db.get(User, principal.user_id)
-    assert user is not None
-    org = db.get(Organization, user.organization_id) if user.organization_id else None
-    return Me(
-        id=user.id, uhid=user.uhid, uhid_display=format_uhid(user.uhid), email=user.email,
-        full_name=user.full_name, date_of_birth=user.date_of_birth, roles=user.role_names,
-        permissions=sorted(principal.permissions),
-        organization=OrganizationRef(id=org.id, name=org.name, kind=org.kind.value)
-        if org else None,
-        wallet_address=user.wallet_address,
-    )
-
-
 @router.get("/me", responses=problem_responses(401))
-def me(principal: Annotated[Principal, Depends(authenticated)], db: SystemDB) -> Me:
-    """The signed-in account: UHID, roles, effective permissions, organisation."""
-    return _me(db, principal)
+async def me(principal: Annotated[Principal, Depends(authenticated)]) -> Me:
+    """The signed-in account: UHID, roles, effective permissions, organisation (as the
+    request's sign-in check read them: no other query)."""
+    profile = principal.profile
+    assert profile is not None  # authenticate() always reads it
+    organization = None
+    if principal.organization_id is not None:
+        assert profile.organization_name is not None and profile.organization_kind is not None
+        organization = OrganizationRef(id=principal.organization_id,
+                                       name=profile.organization_name,
+                                       kind=profile.organization_kind)
+    return Me(
+        id=principal.user_id, uhid=principal.uhid, uhid_display=format_uhid(principal.uhid),
+        email=principal.email, full_name=profile.full_name,
+        date_of_birth=profile.date_of_birth, roles=sorted(r.value for r in principal.roles),
+        permissions=sorted(principal.permissions), organization=organization,
+        wallet_address=profile.wallet_address,
+    )
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT,

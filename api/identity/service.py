@@ -324,7 +324,7 @@ def logout(session: Session, session_id: uuid.UUID) -> None:
 
 
 _SESSION_USER = (  # built once: every authenticated request runs it
-    select(User, Organization.is_active)
+    select(User, Organization)
     .join(AuthSession, AuthSession.user_id == User.id)
     .outerjoin(Organization, Organization.id == User.organization_id)
     .where(AuthSession.id == bindparam("session"), AuthSession.revoked_at.is_(None),
@@ -334,18 +334,20 @@ _SESSION_USER = (  # built once: every authenticated request runs it
 
 def active_session_user(
     session: Session, user_id: uuid.UUID, session_id: uuid.UUID
-) -> User | None:
-    """The user of a live sign-in, or None if it has ended or the account is inactive.
-    Members of a deactivated organisation are refused (Unauthenticated) on their next
-    request. One query for the session, the account and its organisation."""
+) -> tuple[User, Organization | None] | None:
+    """The user of a live sign-in and their organisation (None for patients and system
+    accounts), or None if the sign-in has ended or the account is inactive. Members of a
+    deactivated organisation are refused (Unauthenticated) on their next request. One query
+    for the session, the account, its roles and its organisation."""
     row = session.execute(_SESSION_USER, {"session": session_id, "user": user_id}
                           ).unique().one_or_none()
     if row is None:
         return None
-    user, organization_active = row
-    if user.organization_id is not None and not organization_active:
+    user, organization = row
+    if user.organization_id is not None and (organization is None
+                                             or not organization.is_active):
         raise Unauthenticated(_ORGANIZATION_DEACTIVATED)
-    return user
+    return user, organization
 
 
 def change_password(
