@@ -71,35 +71,62 @@ class Principal:
         return permission in self.permissions
 
 
-def authenticate(
-    container: ContainerDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal:
+def system_db(container: ContainerDep) -> Iterator[Session]:
+    """The request's unit of work in system context: the sign-in check of `authenticate`
+    runs in it and, for the routes api/system_sessions.py lists, the route's own work (one
+    connection and one transaction for both)."""
+    with session_scope(container.sessions, SYSTEM) as session:
+        yield session
+
+
+# scope="function": commit before the response is sent, so a client never sees a success
+# that a failed commit would undo (the default "request" scope exits after sending).
+SystemDB = Annotated[Session, Depends(system_db, scope="function")]
+
+
+def principal_of(session: Session, container: Container, token: str | None) -> Principal:
+    """Who presents `token`: a live session of an active account (of an active
+    organisation), read with its roles, permissions and profile on `session` (system)."""
     if not token:
         raise Unauthenticated()
     try:
         claims = container.tokens.decode_access(token)
     except InvalidToken as exc:
         raise Unauthenticated(str(exc)) from None
+    found = identity_service.active_session_user(session, claims.user_id, claims.session_id)
+    if found is None:
+        raise Unauthenticated("the session has ended; sign in again")
+    user, org = found
+    roles = frozenset(Role(r) for r in user.role_names)
+    return Principal(
+        user_id=user.id,
+        uhid=user.uhid,
+        email=user.email,
+        organization_id=user.organization_id,
+        roles=roles,
+        permissions=effective_permissions(session, user.organization_id, list(roles)),
+        session_id=claims.session_id,
+        profile=Profile(
+            full_name=user.full_name, date_of_birth=user.date_of_birth,
+            wallet_address=user.wallet_address,
+            organization_name=org.name if org else None,
+            organization_kind=org.kind.value if org else None),
+    )
+
+
+def authenticate(
+    container: ContainerDep, token: Annotated[str | None, Depends(oauth2_scheme)],
+    session: SystemDB,
+) -> Principal:
+    """The request's caller, checked in the request's system unit of work."""
+    return principal_of(session, container, token)
+
+
+def authenticate_apart(container: Container, token: str | None) -> Principal:
+    """The same check outside a request's dependencies (api.middleware.UploadGate, before
+    the body is read), in a unit of work of its own."""
     with session_scope(container.sessions, SYSTEM) as session:
-        found = identity_service.active_session_user(session, claims.user_id, claims.session_id)
-        if found is None:
-            raise Unauthenticated("the session has ended; sign in again")
-        user, org = found
-        roles = frozenset(Role(r) for r in user.role_names)
-        return Principal(
-            user_id=user.id,
-            uhid=user.uhid,
-            email=user.email,
-            organization_id=user.organization_id,
-            roles=roles,
-            permissions=effective_permissions(session, user.organization_id, list(roles)),
-            session_id=claims.session_id,
-            profile=Profile(
-                full_name=user.full_name, date_of_birth=user.date_of_birth,
-                wallet_address=user.wallet_address,
-                organization_name=org.name if org else None,
-                organization_kind=org.kind.value if org else None),
-        )
+        return principal_of(session, container, token)
 
 
 class RequirePermission:
@@ -147,16 +174,13 @@ public = PublicRoute()
 
 
 def tenant_db(
-    container: ContainerDep, principal: Annotated[Principal, Depends(authenticate)]
+    container: ContainerDep, principal: Annotated[Principal, Depends(authenticate)],
+    signed_in: SystemDB,
 ) -> Iterator[Session]:
-    """A unit of work in the caller's tenant (row-level security applies on PostgreSQL)."""
+    """A unit of work in the caller's tenant (row-level security applies on PostgreSQL).
+    The sign-in check's system unit of work ends first: it has done its part."""
+    signed_in.commit()
     with session_scope(container.sessions, principal.tenant) as session:
-        yield session
-
-
-def system_db(container: ContainerDep) -> Iterator[Session]:
-    """A unit of work in system context, for anonymous identity flows."""
-    with session_scope(container.sessions, SYSTEM) as session:
         yield session
 
 
@@ -165,7 +189,4 @@ def current_tenant(session: Session) -> TenantContext:
     return ctx
 
 
-# scope="function": commit before the response is sent, so a client never sees a success
-# that a failed commit would undo (the default "request" scope exits after sending).
 TenantDB = Annotated[Session, Depends(tenant_db, scope="function")]
-SystemDB = Annotated[Session, Depends(system_db, scope="function")]

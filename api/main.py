@@ -16,7 +16,7 @@ from api.background import attach_background
 from api.composition import Container, build_container
 from api.consent.router import router as consent_router
 from api.db.session import SYSTEM, session_scope
-from api.deps import system_db
+from api.deps import authenticate, system_db, tenant_db
 from api.errors import Conflict, install_problem_handlers
 from api.health.router import router as health_router
 from api.identity import service as identity_service
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
         routers.append((benchmark_router, ""))
     # Tenant sessions by default: a route opens the system session only for a listed reason.
-    check_system_session_routes(routers, system_db)
+    check_system_session_routes(routers, system_db, besides=(authenticate, tenant_db))
     for router, prefix in routers:
         document_problem_responses(router)
         app.include_router(router, prefix=prefix)

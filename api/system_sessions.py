@@ -106,25 +106,33 @@ SYSTEM_SESSION_MODULES: dict[str, str] = {
 }
 
 
-def route_keys(routers: Iterable[tuple[APIRouter, str]], dependency: Any) -> set[str]:
+def route_keys(routers: Iterable[tuple[APIRouter, str]], dependency: Any, *,
+               besides: tuple[Any, ...] = ()) -> set[str]:
     """"METHOD /path" of every route of `routers` whose dependencies include `dependency`
-    (at any depth)."""
+    (at any depth), not counting its use by the dependencies `besides` (authentication,
+    which checks the sign-in in the request's system unit of work whatever the route uses,
+    and the tenant session, which ends that unit of work)."""
     found = set()
     for router, prefix in routers:
         for route in router.routes:
-            if isinstance(route, APIRoute) and _depends_on(route.dependant, dependency):
+            if isinstance(route, APIRoute) and _depends_on(route.dependant, dependency,
+                                                           besides):
                 found |= {f"{method} {prefix}{route.path}" for method in route.methods or ()}
     return found
 
 
-def check_routes(routers: Iterable[tuple[APIRouter, str]], dependency: Any) -> None:
+def check_routes(routers: Iterable[tuple[APIRouter, str]], dependency: Any, *,
+                 besides: tuple[Any, ...] = ()) -> None:
     """Refuse routes that open the system session (`dependency`) without being listed."""
-    unlisted = sorted(route_keys(routers, dependency) - SYSTEM_SESSION_ROUTES.keys())
+    opened = route_keys(routers, dependency, besides=besides)
+    unlisted = sorted(opened - SYSTEM_SESSION_ROUTES.keys())
     if unlisted:
         raise RuntimeError("routes open the system session without a reason listed in "
                            f"api/system_sessions.py: {', '.join(unlisted)}")
 
 
-def _depends_on(dependant: Dependant, dependency: Any) -> bool:
+def _depends_on(dependant: Dependant, dependency: Any, besides: tuple[Any, ...]) -> bool:
+    if any(dependant.call is b for b in besides):
+        return False
     return dependant.call is dependency or any(
-        _depends_on(d, dependency) for d in dependant.dependencies)
+        _depends_on(d, dependency, besides) for d in dependant.dependencies)

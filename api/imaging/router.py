@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile, status
 from fastapi.responses import Response, StreamingResponse
 
 from api.composition import Container
-from api.deps import ContainerDep, Principal, SystemDB, TenantDB, authenticate, require
+from api.deps import ContainerDep, Principal, SystemDB, TenantDB, authenticate_apart, require
 from api.errors import Forbidden, NotFound, problem_responses
 from api.imaging import progress, service
 from api.imaging.schemas import (
@@ -42,7 +42,7 @@ MAX_FILES_PER_REQUEST = 1000
 def authorise_upload_request(container: Container, token: str | None) -> str:
     """What may be checked before an upload's body is read (api.middleware.UploadGate):
     a live session of a user who may upload studies. Returns the user's id."""
-    principal = authenticate(container, token)
+    principal = authenticate_apart(container, token)
     if not principal.can("record:write") or not principal.roles & service.UPLOADER_ROLES:
         raise Forbidden("studies are uploaded by radiologists or lab staff")
     return str(principal.user_id)
