@@ -4,7 +4,7 @@ tenant-scoped database sessions. Every route declares exactly one access require
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -14,7 +14,13 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from api.composition import Container
-from api.db.session import SYSTEM, TENANT_KEY, TenantContext, session_scope
+from api.db.session import (
+    SYSTEM,
+    TENANT_KEY,
+    TenantContext,
+    session_scope,
+    session_scope_off_loop,
+)
 from api.errors import Forbidden, Unauthenticated
 from api.identity import service as identity_service
 from api.identity.tokens import InvalidToken
@@ -71,11 +77,11 @@ class Principal:
         return permission in self.permissions
 
 
-def system_db(container: ContainerDep) -> Iterator[Session]:
+async def system_db(container: ContainerDep) -> AsyncIterator[Session]:
     """The request's unit of work in system context: the sign-in check of `authenticate`
     runs in it and, for the routes api/system_sessions.py lists, the route's own work (one
-    connection and one transaction for both)."""
-    with session_scope(container.sessions, SYSTEM) as session:
+    connection and one transaction for both). A coroutine: made with no thread-pool hop."""
+    async with session_scope_off_loop(container.sessions, SYSTEM) as session:
         yield session
 
 
@@ -96,21 +102,20 @@ def principal_of(session: Session, container: Container, token: str | None) -> P
     found = identity_service.active_session_user(session, claims.user_id, claims.session_id)
     if found is None:
         raise Unauthenticated("the session has ended; sign in again")
-    user, org = found
-    roles = frozenset(Role(r) for r in user.role_names)
+    roles = frozenset(Role(r) for r in found.roles)
     return Principal(
-        user_id=user.id,
-        uhid=user.uhid,
-        email=user.email,
-        organization_id=user.organization_id,
+        user_id=found.user_id,
+        uhid=found.uhid,
+        email=found.email,
+        organization_id=found.organization_id,
         roles=roles,
-        permissions=effective_permissions(session, user.organization_id, list(roles)),
+        permissions=effective_permissions(session, found.organization_id, list(roles)),
         session_id=claims.session_id,
         profile=Profile(
-            full_name=user.full_name, date_of_birth=user.date_of_birth,
-            wallet_address=user.wallet_address,
-            organization_name=org.name if org else None,
-            organization_kind=org.kind.value if org else None),
+            full_name=found.full_name, date_of_birth=found.date_of_birth,
+            wallet_address=found.wallet_address,
+            organization_name=found.organization_name,
+            organization_kind=found.organization_kind),
     )
 
 
@@ -119,7 +124,13 @@ def authenticate(
     session: SystemDB,
 ) -> Principal:
     """The request's caller, checked in the request's system unit of work."""
-    return principal_of(session, container, token)
+    principal = principal_of(session, container, token)
+    if container.engine.dialect.name == "sqlite":
+        # A read ends for free on SQLite (and a new one begins for free), so the check's
+        # transaction ends here, in this thread-pool call, and a route that uses no session
+        # needs no other call to end it; on PostgreSQL the route goes on in it instead.
+        session.commit()
+    return principal
 
 
 def authenticate_apart(container: Container, token: str | None) -> Principal:

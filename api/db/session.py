@@ -4,8 +4,8 @@ row-level security: every transaction begins by setting `ohms.org_id` / `ohms.rl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +83,39 @@ def session_scope(factory: sessionmaker[Session], ctx: TenantContext) -> Iterato
     try:
         yield session
         session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@asynccontextmanager
+async def session_scope_off_loop(factory: sessionmaker[Session],
+                                 ctx: TenantContext) -> AsyncIterator[Session]:
+    """`session_scope` for an async dependency whose session sync code uses (in the thread
+    pool): made on the event loop (no I/O), committed or rolled back in the thread pool,
+    and only closed when it never began a transaction (no I/O either)."""
+    from starlette.concurrency import run_in_threadpool
+
+    session = factory(info={TENANT_KEY: ctx})
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_end, session, commit=False)
+        raise
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        await run_in_threadpool(_end, session, commit=True)
+    else:
+        session.close()
+
+
+def _end(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     except BaseException:
         session.rollback()
         raise

@@ -13,7 +13,7 @@ from siwe import SiweMessage, generate_nonce
 from siwe import siwe as siwe_errors
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from api.db.base import utcnow
 from api.errors import (
@@ -323,31 +323,51 @@ def logout(session: Session, session_id: uuid.UUID) -> None:
         _revoke_session(session, auth, "logout")
 
 
-_SESSION_USER = (  # built once: every authenticated request runs it
-    select(User, Organization)
+@dataclass(frozen=True)
+class SignedIn:
+    """The account behind a live sign-in, as every authenticated request reads it."""
+
+    user_id: uuid.UUID
+    uhid: str
+    email: str
+    full_name: str
+    date_of_birth: date | None
+    wallet_address: str | None
+    organization_id: uuid.UUID | None
+    organization_name: str | None
+    organization_kind: str | None
+    roles: tuple[str, ...]
+
+
+_SESSION_USER = (  # built once: every authenticated request runs it; plain rows, one a role
+    select(User.id, User.uhid, User.email, User.full_name, User.date_of_birth,
+           User.wallet_address, User.organization_id, Organization.name, Organization.kind,
+           Organization.is_active, UserRole.role)
     .join(AuthSession, AuthSession.user_id == User.id)
     .outerjoin(Organization, Organization.id == User.organization_id)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
     .where(AuthSession.id == bindparam("session"), AuthSession.revoked_at.is_(None),
-           User.id == bindparam("user"), User.is_active.is_(True))
-    .options(joinedload(User.roles)))  # the roles in the same query
+           User.id == bindparam("user"), User.is_active.is_(True)))
 
 
 def active_session_user(
     session: Session, user_id: uuid.UUID, session_id: uuid.UUID
-) -> tuple[User, Organization | None] | None:
-    """The user of a live sign-in and their organisation (None for patients and system
-    accounts), or None if the sign-in has ended or the account is inactive. Members of a
-    deactivated organisation are refused (Unauthenticated) on their next request. One query
-    for the session, the account, its roles and its organisation."""
-    row = session.execute(_SESSION_USER, {"session": session_id, "user": user_id}
-                          ).unique().one_or_none()
-    if row is None:
+) -> SignedIn | None:
+    """The account of a live sign-in with its roles and organisation, or None if the
+    sign-in has ended or the account is inactive. Members of a deactivated organisation are
+    refused (Unauthenticated) on their next request. One query for all of it."""
+    rows = session.execute(_SESSION_USER, {"session": session_id, "user": user_id}).all()
+    if not rows:
         return None
-    user, organization = row
-    if user.organization_id is not None and (organization is None
-                                             or not organization.is_active):
+    (uid, uhid, email, full_name, born, wallet, org_id, org_name, org_kind, org_active,
+     _) = rows[0]
+    if org_id is not None and not org_active:
         raise Unauthenticated(_ORGANIZATION_DEACTIVATED)
-    return user, organization
+    return SignedIn(
+        user_id=uid, uhid=uhid, email=email, full_name=full_name, date_of_birth=born,
+        wallet_address=wallet, organization_id=org_id, organization_name=org_name,
+        organization_kind=org_kind.value if org_kind is not None else None,
+        roles=tuple(sorted(row.role for row in rows if row.role is not None)))
 
 
 def change_password(
