@@ -25,7 +25,7 @@ from api.errors import Forbidden, Unauthenticated
 from api.identity import service as identity_service
 from api.identity.tokens import InvalidToken
 from api.roles.catalog import Role
-from api.roles.service import effective_permissions
+from api.roles.service import permissions_of
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -109,7 +109,7 @@ def principal_of(session: Session, container: Container, token: str | None) -> P
         email=found.email,
         organization_id=found.organization_id,
         roles=roles,
-        permissions=effective_permissions(session, found.organization_id, list(roles)),
+        permissions=permissions_of(roles, found.overrides),
         session_id=claims.session_id,
         profile=Profile(
             full_name=found.full_name, date_of_birth=found.date_of_birth,

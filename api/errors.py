@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("ohms.errors")
@@ -151,6 +152,19 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, detail=detail, instance=request.url.path,
             headers=dict(exc.headers or {}),
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A lost or refused connection (the database restarting, down, or out of
+        # connections): 503, nothing committed. The pool drops its connections and the next
+        # request connects afresh. Anything else from the database is a bug: 500.
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            log.warning("database unavailable", extra={"error_type": type(exc.orig).__name__})
+            return problem_response(
+                503, detail="The database is unavailable; try again shortly",
+                type_slug="unavailable", instance=request.url.path,
+                headers={"Retry-After": "1"})
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

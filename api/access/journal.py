@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, Table, insert
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from api.audit.models import AccessLogEntry
 from api.db.session import SYSTEM, make_sessionmaker, session_scope
@@ -81,16 +81,25 @@ class AccessJournal:
 
     def _commit(self, group: Sequence[_Ticket]) -> None:
         failed = False
-        try:
-            with session_scope(self._sessions, SYSTEM) as session:
-                # One executemany of plain rows: the entries are complete when written and
-                # never change, so the unit of work's bookkeeping would be spent for nothing.
-                session.execute(insert(_TABLE),
-                                [{k: getattr(t.entry, k) for k in _COLUMNS} for t in group])
-        except SQLAlchemyError as exc:
-            failed = True
+        rows = [{k: getattr(t.entry, k) for k in _COLUMNS} for t in group]
+        for attempt in (1, 2):
+            try:
+                with session_scope(self._sessions, SYSTEM) as session:
+                    # One executemany of plain rows: the entries are complete when written
+                    # and never change, so the unit of work's bookkeeping would be wasted.
+                    session.execute(insert(_TABLE), rows)
+                break
+            except DBAPIError as exc:
+                # A connection the database dropped (a restart): nothing was committed, and
+                # the pool has let its connections go; once more on a new one.
+                if exc.connection_invalidated and attempt == 1:
+                    continue
+                failed = True
+            except SQLAlchemyError:
+                failed = True
             log.error("access-log entries not written",
-                      extra={"entries": len(group), "error_type": type(exc).__name__})
+                      extra={"entries": len(group), "attempts": attempt})
+            break
         with self._changed:
             for t in group:
                 t.done, t.failed = True, failed

@@ -41,7 +41,12 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10,
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = max_overflow
     else:
-        kwargs["pool_pre_ping"] = True
+        # No ping before each checkout (a round trip each time, two in a grantee read): a
+        # connection the server dropped fails its request with 503 (api.errors), the pool
+        # then lets every older connection go, and the next request connects afresh; the
+        # access journal tries such a commit once more. Connections are renewed every half
+        # hour, before idle timeouts of the server or of a proxy in between can cut them.
+        kwargs["pool_recycle"] = 1800
         kwargs["pool_size"] = pool_size
         kwargs["max_overflow"] = max_overflow
     engine = create_engine(url, **kwargs)

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from siwe import SiweMessage, generate_nonce
 from siwe import siwe as siwe_errors
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ from api.identity.passwords import PasswordHashing, PasswordPolicy, WeakPassword
 from api.identity.tokens import TokenIssuer, hash_refresh_token, new_refresh_token
 from api.identity.uhid import InvalidUHID, generate_uhid, looks_like_uhid, normalize_uhid
 from api.roles.catalog import Role
+from api.roles.models import RolePermissionOverride
 from api.settings import Settings
 from api.tenants.models import Organization
 
@@ -337,15 +338,22 @@ class SignedIn:
     organization_name: str | None
     organization_kind: str | None
     roles: tuple[str, ...]
+    # The organisation's changes to its roles' permissions: (role, permission, granted).
+    overrides: tuple[tuple[str, str, bool], ...] = ()
 
 
-_SESSION_USER = (  # built once: every authenticated request runs it; plain rows, one a role
+_SESSION_USER = (  # built once: every authenticated request runs it. Plain rows: one for
+    # each of the account's roles and each of the organisation's overrides of that role.
     select(User.id, User.uhid, User.email, User.full_name, User.date_of_birth,
            User.wallet_address, User.organization_id, Organization.name, Organization.kind,
-           Organization.is_active, UserRole.role)
+           Organization.is_active, UserRole.role, RolePermissionOverride.permission,
+           RolePermissionOverride.granted)
     .join(AuthSession, AuthSession.user_id == User.id)
     .outerjoin(Organization, Organization.id == User.organization_id)
     .outerjoin(UserRole, UserRole.user_id == User.id)
+    .outerjoin(RolePermissionOverride,
+               and_(RolePermissionOverride.organization_id == User.organization_id,
+                    RolePermissionOverride.role == UserRole.role))
     .where(AuthSession.id == bindparam("session"), AuthSession.revoked_at.is_(None),
            User.id == bindparam("user"), User.is_active.is_(True)))
 
@@ -360,14 +368,16 @@ def active_session_user(
     if not rows:
         return None
     (uid, uhid, email, full_name, born, wallet, org_id, org_name, org_kind, org_active,
-     _) = rows[0]
+     *_) = rows[0]
     if org_id is not None and not org_active:
         raise Unauthenticated(_ORGANIZATION_DEACTIVATED)
     return SignedIn(
         user_id=uid, uhid=uhid, email=email, full_name=full_name, date_of_birth=born,
         wallet_address=wallet, organization_id=org_id, organization_name=org_name,
         organization_kind=org_kind.value if org_kind is not None else None,
-        roles=tuple(sorted(row.role for row in rows if row.role is not None)))
+        roles=tuple(sorted({row.role for row in rows if row.role is not None})),
+        overrides=tuple(sorted({(row.role, row.permission, row.granted) for row in rows
+                                if row.permission is not None})))
 
 
 def change_password(

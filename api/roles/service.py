@@ -48,20 +48,31 @@ def _with_overrides(perms: set[str], overrides: Iterable[RolePermissionOverride]
     return perms
 
 
+def permissions_of(roles: Iterable[Role],
+                   overrides: Iterable[tuple[str, str, bool]]) -> frozenset[str]:
+    """The union of the roles' permissions, given their organisation's overrides as
+    (role, permission, granted), read with the sign-in (configurable roles only count)."""
+    perms: set[str] = set()
+    for role in roles:
+        own = set(DEFAULT_PERMISSIONS[role])
+        if role in TENANT_CONFIGURABLE_ROLES:
+            for name, permission, granted in overrides:
+                if name == role.value:
+                    (own.add if granted else own.discard)(permission)
+        perms |= own
+    return frozenset(perms)
+
+
 def effective_permissions(
     session: Session, organization_id: uuid.UUID | None, roles: list[Role]
 ) -> frozenset[str]:
-    """The union of the roles' permissions, with the organisation's overrides of each role
-    (one query for all of them, none when no role is configurable)."""
+    """`permissions_of` the roles, their organisation's overrides read here (one query, none
+    when no role is configurable)."""
     configurable = [r for r in roles if r in TENANT_CONFIGURABLE_ROLES]
-    overrides: dict[Role, list[RolePermissionOverride]] = {}
-    if organization_id is not None and configurable:
-        for o in _overrides(session, organization_id, configurable):
-            overrides.setdefault(Role(o.role), []).append(o)
-    perms: set[str] = set()
-    for role in roles:
-        perms |= _with_overrides(set(DEFAULT_PERMISSIONS[role]), overrides.get(role, ()))
-    return frozenset(perms)
+    overrides = [] if organization_id is None or not configurable else [
+        (o.role, o.permission, o.granted) for o in _overrides(session, organization_id,
+                                                              configurable)]
+    return permissions_of(roles, overrides)
 
 
 def set_role_permissions(
