@@ -109,10 +109,24 @@ async def session_scope_off_loop(factory: sessionmaker[Session],
     except BaseException:
         await run_in_threadpool(_end, session, commit=False)
         raise
-    if session.in_transaction() or session.new or session.dirty or session.deleted:
-        await run_in_threadpool(_end, session, commit=True)
-    else:
+    if _nothing_to_end(session):
         session.close()
+    else:
+        await run_in_threadpool(_end, session, commit=True)
+
+
+def _nothing_to_end(session: Session) -> bool:
+    """Whether closing `session` does no I/O: it never began a transaction, or (SQLite) it
+    only read, so its driver began none (pysqlite begins one before the first write only)."""
+    if session.new or session.dirty or session.deleted:
+        return False
+    if not session.in_transaction():
+        return True
+    connection = session.connection()  # the transaction's own: no new connection
+    if connection.dialect.name != "sqlite":
+        return False
+    dbapi = connection.connection.dbapi_connection
+    return dbapi is not None and not dbapi.in_transaction
 
 
 def _end(session: Session, *, commit: bool) -> None:
