@@ -41,7 +41,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     for login in logins:
         where = f"  {login.organization}" if login.organization else ""
         print(f"  {login.role:<17} {login.email:<30} UHID {login.uhid}{where}")
-    print(f"\nAPI: {settings.public_url}/api/v1   docs: {settings.public_url}/docs\n")
+    print(f"\nPortal: {settings.public_url}/   (sign in with any login above)")
+    print(f"API: {settings.public_url}/api/v1   docs: {settings.public_url}/docs\n")
     return 0
 
 

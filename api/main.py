@@ -31,6 +31,7 @@ from api.logging_setup import configure_logging
 from api.middleware import AccessLog, BodySizeLimit, JsonBodyGuard, SecurityHeaders, UploadGate
 from api.notifications.router import router as notifications_router
 from api.openapi_docs import document_problem_responses
+from api.portal import mount_portal, portal_build, portal_headers
 from api.records.router import router as records_router
 from api.settings import Settings, load_settings
 from api.system_sessions import check_routes as check_system_session_routes
@@ -112,6 +113,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
                        # Study uploads: the study limit plus room for multipart framing.
                        path_limits={UPLOAD_PATH_PATTERN: settings.max_study_bytes + 65_536})
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
-    app.add_middleware(SecurityHeaders, docs_paths=DOCS_PATHS)
+    build = portal_build(settings.portal_dir)
+    if build is not None:
+        mount_portal(app, build)
+    app.add_middleware(SecurityHeaders, docs_paths=DOCS_PATHS,
+                       **(portal_headers() if build is not None else {}))
 
     return app

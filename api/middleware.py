@@ -174,6 +174,11 @@ def _replay(bodies: list[bytes], last: Message | None,
 
 # The API serves JSON only: nothing of it may run as a page, be framed or be sniffed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# The clinic portal: its own scripts and styles only (none inline), WebAssembly compiled from
+# its own files (Umbral), calls to this origin only.
+PORTAL_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+              "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
+              "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 # The interactive API docs (Swagger UI from the installed package, one inline bootstrap script).
 DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; "
             "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
@@ -184,9 +189,12 @@ class SecurityHeaders:
     """Set the browser security headers on every response, and `Cache-Control: no-store`
     where a response may carry a token or personal data (every API response)."""
 
-    def __init__(self, app: ASGIApp, *, docs_paths: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, docs_paths: tuple[str, ...] = (),
+                 portal_pages: tuple[str, ...] = (), portal_prefix: str | None = None) -> None:
         self.app = app
         self.docs_paths = docs_paths
+        self.portal_pages = portal_pages  # exact paths of the portal's pages
+        self.portal_prefix = portal_prefix  # its built assets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -194,6 +202,9 @@ class SecurityHeaders:
             return
         path: str = scope.get("path", "")
         csp = DOCS_CSP if path.startswith(self.docs_paths) else API_CSP
+        if path in self.portal_pages or (self.portal_prefix is not None
+                                         and path.startswith(self.portal_prefix)):
+            csp = PORTAL_CSP
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

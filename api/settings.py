@@ -135,6 +135,11 @@ class Settings(BaseSettings):
                     "package, no CDN); set false to turn them off in production",
     )
     log_level: str = "INFO"
+    portal_dir: Path | None = Field(
+        default=None,
+        description="The built clinic portal (static files) served at /; default: "
+                    "clinic_portal/dist of the checkout when it has been built",
+    )
 
     @model_validator(mode="after")
     def _public_url_default(self) -> Settings:

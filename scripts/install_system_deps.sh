@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages `make test` needs when they are missing:
-# PostgreSQL 15 binaries (throwaway test cluster) and Orthanc with its DICOMweb plugin.
+# PostgreSQL 15 binaries (throwaway test cluster), Orthanc with its DICOMweb plugin, and
+# Chromium for the portal's browser tests (driven by Python playwright; never
+# `playwright install`, which downloads a browser from a host that is not reachable here).
 # Never starts the packaged system services: the tests run their own instances.
 set -euo pipefail
 
@@ -8,6 +10,7 @@ missing=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
 command -v Orthanc >/dev/null 2>&1 || missing+=(orthanc)
 [ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || missing+=(orthanc-dicomweb)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -1,0 +1,56 @@
+import type { RecordMetadata } from "../api/client";
+import { categoryInWords, formatDate, formatDateTime, formatUhid, newestFirst } from "../lib/format";
+import type { Paged } from "../lib/usePaged";
+import { PagedList } from "./common";
+
+/** Who wrote a record, in words: "you", or the author's UHID and organisation when known. */
+function authorLine(record: RecordMetadata, viewerUhid: string, orgName: (id: string) => string | undefined) {
+  const org = record.author_org_id ? orgName(record.author_org_id) : undefined;
+  const who =
+    record.author_uhid === viewerUhid
+      ? "you"
+      : record.author_uhid === record.patient_uhid
+        ? "the patient"
+        : `UHID ${formatUhid(record.author_uhid)}`;
+  return org ? `Written by ${who} at ${org}` : `Written by ${who}`;
+}
+
+/** One line naming a record, for other lists (the access log): "Lab result of 3 Mar 2025". */
+export function describeRecord(record: RecordMetadata): string {
+  return `${categoryInWords(record.category, record.resource_type)} of ${formatDate(record.created_at)}`;
+}
+
+export function RecordTimeline({
+  page,
+  viewerUhid,
+  orgName,
+  lockedNote,
+}: {
+  page: Paged<RecordMetadata>;
+  viewerUhid: string;
+  orgName: (id: string) => string | undefined;
+  lockedNote: string;
+}) {
+  const sorted = { ...page, items: newestFirst(page.items, (r) => r.created_at) };
+  return (
+    <PagedList
+      page={sorted}
+      what="records"
+      empty="No records yet."
+      listClass="items timeline"
+      render={(record) => (
+        <li key={record.id} className="item timeline-item">
+          <div className="item-head">
+            <span className="item-title">{categoryInWords(record.category, record.resource_type)}</span>
+            <time dateTime={record.created_at}>{formatDateTime(record.created_at)}</time>
+          </div>
+          <p className="item-meta">
+            {authorLine(record, viewerUhid, orgName)}
+            {record.version > 1 ? ` · updated (version ${record.version})` : ""}
+          </p>
+          <p className="muted locked">{lockedNote}</p>
+        </li>
+      )}
+    />
+  );
+}

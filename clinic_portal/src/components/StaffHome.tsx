@@ -1,0 +1,142 @@
+import { useCallback, useId, useRef, useState, type FormEvent } from "react";
+import { api, type Me, type PatientSummary, type RecordMetadata } from "../api/client";
+import { formatDate, problemDetail } from "../lib/format";
+import { outcome } from "../lib/outcome";
+import { useDirectory } from "../lib/useDirectory";
+import { usePaged } from "../lib/usePaged";
+import { ErrorAlert, Fact } from "./common";
+import { RecordTimeline } from "./RecordTimeline";
+
+export function StaffHome({ me }: { me: Me }) {
+  const inputId = useId();
+  const [typed, setTyped] = useState("");
+  const [searching, setSearching] = useState(false);
+  const [error, setError] = useState("");
+  const [patient, setPatient] = useState<PatientSummary | null>(null);
+  const cardHeading = useRef<HTMLHeadingElement>(null);
+  const search = useRef(0);
+
+  const patientUhid = patient?.uhid ?? null;
+  const records = usePaged<RecordMetadata>(patientUhid, (offset, limit) =>
+    outcome(
+      api.GET("/api/v1/patients/{uhid}/records", {
+        params: { path: { uhid: patientUhid ?? "" }, query: { limit, offset } },
+      }),
+    ),
+  );
+
+  const directory = useDirectory();
+  const orgName = useCallback(
+    (id: string) => (me.organization && me.organization.id === id ? me.organization.name : directory.get(id)),
+    [me.organization, directory],
+  );
+
+  async function find(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const uhid = typed.trim();
+    if (!uhid) {
+      setError("Enter the patient's UHID.");
+      return;
+    }
+    const mine = ++search.current;
+    setSearching(true);
+    setError("");
+    setPatient(null);
+    const result = await outcome(api.GET("/api/v1/patients/{uhid}", { params: { path: { uhid } } }));
+    if (mine !== search.current) return;
+    setSearching(false);
+    if (result.ok) {
+      setPatient(result.value);
+      // Move focus to the patient card so keyboard and screen reader users land on the answer.
+      requestAnimationFrame(() => cardHeading.current?.focus());
+    } else {
+      setError(problemDetail(result.problem, result.status));
+    }
+  }
+
+  return (
+    <main className="content" id="main">
+      <h1 className="page-title">Patients</h1>
+      <div className="grid">
+        <section className="card" data-testid="find-patient" aria-labelledby="find-heading">
+          <h2 id="find-heading">Find a patient</h2>
+          <form className="find-form" onSubmit={(e) => void find(e)} noValidate>
+            <div className="field">
+              <label htmlFor={inputId}>Patient UHID</label>
+              <input
+                id={inputId}
+                name="uhid"
+                type="text"
+                inputMode="numeric"
+                autoComplete="off"
+                spellCheck={false}
+                placeholder="12-3456-7890-1234"
+                aria-describedby={`${inputId}-hint`}
+                value={typed}
+                onChange={(e) => setTyped(e.target.value)}
+              />
+              <p className="hint" id={`${inputId}-hint`}>
+                14 digits, with or without dashes.
+              </p>
+            </div>
+            <button type="submit" className="primary" disabled={searching} aria-busy={searching}>
+              Find
+            </button>
+          </form>
+          {searching && (
+            <p className="muted loading" role="status">
+              Looking up the patient…
+            </p>
+          )}
+          <ErrorAlert message={error} />
+        </section>
+
+        {patient && (
+          <>
+            <section className="card" data-testid="patient-card" aria-labelledby="patient-heading">
+              <h2 id="patient-heading" tabIndex={-1} ref={cardHeading}>
+                {patient.full_name}
+              </h2>
+              <dl className="facts">
+                <Fact term="UHID">
+                  <span className="uhid">{patient.uhid_display}</span>
+                </Fact>
+                {patient.date_of_birth && (
+                  <Fact term="Date of birth">
+                    <time dateTime={patient.date_of_birth}>{formatDate(patient.date_of_birth, "UTC")}</time>
+                  </Fact>
+                )}
+              </dl>
+            </section>
+            <section className="card" data-testid="records" aria-labelledby="patient-records-heading">
+              <h2 id="patient-records-heading">Records</h2>
+              <p className="muted">The records your access covers, newest first. Each read is logged.</p>
+              <RecordTimeline
+                page={records}
+                viewerUhid={me.uhid}
+                orgName={orgName}
+                lockedNote="Encrypted; opening records arrives in a later version"
+              />
+            </section>
+          </>
+        )}
+      </div>
+    </main>
+  );
+}
+
+/** Roles that do not read patient records (organisation administrators, auditors, ...). */
+export function OtherHome() {
+  return (
+    <main className="content" id="main">
+      <h1 className="page-title">Welcome</h1>
+      <section className="card" aria-labelledby="later-heading">
+        <h2 id="later-heading">Coming in later versions</h2>
+        <p>
+          Your role does not look up patients. Tools for organisation administrators and auditors, such as managing
+          staff and reviewing the access log, arrive in later versions of this portal.
+        </p>
+      </section>
+    </main>
+  );
+}

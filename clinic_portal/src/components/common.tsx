@@ -1,0 +1,69 @@
+import type { ReactNode } from "react";
+import type { Paged } from "../lib/usePaged";
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="muted loading" role="status">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function ErrorAlert({ message }: { message: string }) {
+  if (!message) return null;
+  return (
+    <p role="alert" className="alert">
+      {message}
+    </p>
+  );
+}
+
+export function Badge({ tone, children }: { tone: string; children: ReactNode }) {
+  return <span className={`badge badge-${tone}`}>{children}</span>;
+}
+
+/** A fact of a list item: a term and its value (inside a <dl className="facts">). */
+export function Fact({ term, children }: { term: string; children: ReactNode }) {
+  return (
+    <div className="fact">
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+/** The states of a paged list: loading, failure, empty, the items, and "Show more". */
+export function PagedList<T>({
+  page,
+  what,
+  empty,
+  render,
+  listClass = "items",
+}: {
+  page: Paged<T>;
+  what: string;
+  empty: string;
+  render: (item: T) => ReactNode;
+  listClass?: string;
+}) {
+  if (page.status === "loading") return <Loading what={what} />;
+  if (page.status === "error") return <ErrorAlert message={page.error} />;
+  if (page.items.length === 0) return <p className="empty">{empty}</p>;
+  return (
+    <>
+      <ul className={listClass}>{page.items.map(render)}</ul>
+      <ErrorAlert message={page.error} />
+      {page.hasMore && (
+        <button
+          type="button"
+          className="secondary more"
+          onClick={page.loadMore}
+          disabled={page.loadingMore}
+          aria-busy={page.loadingMore}
+        >
+          {page.loadingMore ? "Loading more…" : `Show more ${what}`}
+        </button>
+      )}
+    </>
+  );
+}

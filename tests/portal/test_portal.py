@@ -1,0 +1,107 @@
+"""The clinic portal as people use it: served by `ohms serve` at /, signed in to with the demo
+accounts, on a desktop and on a phone, in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from api.middleware import PORTAL_CSP
+from tests.portal.conftest import PHONE, Demo, screenshot
+
+
+def sign_in(page: Page, demo: Demo, email: str, password: str | None = None) -> None:
+    page.goto(demo.base_url + "/", wait_until="networkidle")
+    form = page.get_by_test_id("signin-form")
+    form.locator("input[type=email]").fill(email)
+    form.locator("input[type=password]").fill(password or demo.password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_the_portal_is_served_beside_the_api(demo: Demo) -> None:
+    with httpx.Client(base_url=demo.base_url) as client:
+        page = client.get("/")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert page.headers["content-security-policy"] == PORTAL_CSP
+        assert page.headers["cache-control"] == "no-store"  # a new build is seen at once
+        asset = re.search(r'src="(/assets/[^"]+\.js)"', page.text)
+        assert asset, page.text
+        script = client.get(asset.group(1))
+        assert script.status_code == 200
+        assert script.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert script.headers["content-security-policy"] == PORTAL_CSP
+        # The API keeps its own answers and its own policy (nothing of it runs as a page).
+        missing = client.get("/api/v1/no-such-thing")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert "script-src" not in client.get("/healthz").headers["content-security-policy"]
+        assert client.get("/assets/no-such-file.js").status_code == 404
+
+
+def test_a_patient_signs_in_and_sees_their_records_consents_and_accesses(
+        page: Page, demo: Demo) -> None:
+    patient = demo.logins["patient@ohms.demo"]
+    sign_in(page, demo, patient.email)
+    expect(page.get_by_test_id("me-name")).to_have_text("Priya Patient")
+    uhid = page.get_by_test_id("me-uhid").inner_text()
+    assert re.sub(r"\D", "", uhid) == patient.uhid
+    records = page.get_by_test_id("records")
+    expect(records.locator("li").first).to_be_visible()
+    assert "{" not in records.inner_text()  # shown as people read it, never as JSON
+    for section in ("consents", "access-log", "notifications"):
+        expect(page.get_by_test_id(section)).to_be_visible()
+    screenshot(page, "patient-desktop")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_patient_view_fits_a_phone(page: Page, demo: Demo) -> None:
+    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    sign_in(page, demo, "patient@ohms.demo")
+    expect(page.get_by_test_id("records").locator("li").first).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
+    screenshot(page, "patient-phone")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_wrong_password_is_told_and_nothing_opens(page: Page, demo: Demo) -> None:
+    sign_in(page, demo, "patient@ohms.demo", password="not-the-password-1")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text(re.compile("password", re.IGNORECASE))
+    expect(page.get_by_test_id("me-name")).to_have_count(0)
+    expect(page.get_by_test_id("signin-form")).to_be_visible()
+
+
+def test_a_reload_keeps_the_session_and_signing_out_ends_it(page: Page, demo: Demo) -> None:
+    sign_in(page, demo, "patient@ohms.demo")
+    expect(page.get_by_test_id("me-name")).to_have_text("Priya Patient")
+    page.reload(wait_until="networkidle")
+    expect(page.get_by_test_id("me-name")).to_have_text("Priya Patient")
+    refresh_token = page.evaluate(
+        "Object.values(sessionStorage).find(v => typeof v === 'string' && v.length > 20)")
+    assert refresh_token
+    page.get_by_test_id("signout").click()
+    expect(page.get_by_test_id("signin-form")).to_be_visible()
+    # Signed out on the server: the refresh token the tab held no longer works.
+    with httpx.Client(base_url=demo.base_url) as client:
+        r = client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token})
+        assert r.status_code == 401, r.text
+    page.reload(wait_until="networkidle")
+    expect(page.get_by_test_id("signin-form")).to_be_visible()
+
+
+def test_a_physician_finds_a_patient_by_uhid(page: Page, demo: Demo) -> None:
+    patient = demo.logins["patient@ohms.demo"]
+    sign_in(page, demo, "physician@hospital.demo")
+    expect(page.get_by_test_id("me-name")).to_have_text("Dr. Farah Khan")
+    finder = page.get_by_test_id("find-patient")
+    finder.get_by_label("Patient UHID").fill(patient.uhid)
+    finder.get_by_role("button", name="Find").click()
+    card = page.get_by_test_id("patient-card")
+    expect(card).to_contain_text("Priya Patient")
+    screenshot(page, "physician-desktop")
+    finder.get_by_label("Patient UHID").fill("12345678901234")
+    finder.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("alert")).to_be_visible()
