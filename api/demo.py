@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +29,7 @@ from api.records.models import Record
 from api.roles.catalog import Role
 from api.tenants import service as tenants
 from api.tenants.models import Organization, OrganizationKind
+from chain.consent import sign_typed_data
 from reencryption.client import KeyHolder
 
 DEMO_PASSWORD = "Demo-Passw0rd-2026!"  # noqa: S105 - documented demo credential
@@ -121,6 +125,39 @@ def demo_key_file(container: Container, party: str) -> Path:
     return Path(container.settings.data_dir) / "demo-keys" / f"{party}.json"
 
 
+def demo_wallet_file(container: Container) -> Path:
+    """The demo patient's wallet: an Ethereum keystore (Web3 Secret Storage) sealed with the
+    demo password, as a wallet app would export it. The portal's built-in wallet imports
+    it; her Umbral keys are derived from its signature, as every patient's are."""
+    return Path(container.settings.data_dir) / "demo-keys" / "patient-wallet.json"
+
+
+def _demo_patient_wallet(container: Container) -> LocalAccount:
+    path = demo_wallet_file(container)
+    if path.exists():
+        found: LocalAccount = Account.from_key(Account.decrypt(path.read_text(), DEMO_PASSWORD))
+        return found
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    account: LocalAccount = Account.create()
+    # scrypt at 2^16 (not the 2^18 default): a demo credential, opened in a browser in
+    # about a third of a second.
+    path.write_text(json.dumps(Account.encrypt(account.key, DEMO_PASSWORD,
+                                               iterations=2**16)))
+    path.chmod(0o600)
+    return account
+
+
+def _demo_patient_keys(container: Container, wallet: LocalAccount) -> KeyHolder:
+    """The patient's Umbral keys, derived from her wallet (kept beside the others as a key
+    file for `ohms client`); a data directory seeded before the wallet keeps its keys."""
+    path = demo_key_file(container, "patient")
+    if path.exists():
+        return KeyHolder.load(path, DEMO_PASSWORD)
+    holder = KeyHolder.from_wallet_private_key(wallet.key)
+    holder.save(path, DEMO_PASSWORD)
+    return holder
+
+
 def _demo_keys(container: Container, party: str) -> KeyHolder:
     path = demo_key_file(container, party)
     if path.exists():
@@ -132,7 +169,8 @@ def _demo_keys(container: Container, party: str) -> KeyHolder:
 
 
 def _demo_grant(session: Session, container: Container, patient: User, org: Organization, *,
-                scope: str, patient_keys: KeyHolder, receiving: KeyHolder | None) -> None:
+                scope: str, patient_keys: KeyHolder, receiving: KeyHolder | None,
+                wallet: LocalAccount | None) -> None:
     if session.scalar(select(Consent.id).where(
             Consent.patient_id == patient.id, Consent.grantee_org_id == org.id,
             Consent.scope == scope,
@@ -144,7 +182,10 @@ def _demo_grant(session: Session, container: Container, patient: User, org: Orga
         data_from=None, data_to=None)
     kfrags = receiving and patient_keys.grant_kfrags(receiving.key_document()[
         "umbral_public_key"])
-    consent.submit_grant(session, container, patient, typed_data=typed, signature=None,
+    # Signed by her wallet when it is linked (a custodial one signs in the service).
+    signature = sign_typed_data(wallet.key, typed) \
+        if wallet is not None and patient.wallet_address == wallet.address else None
+    consent.submit_grant(session, container, patient, typed_data=typed, signature=signature,
                          kfrags=kfrags or None,
                          verifying_key=patient_keys.key_document()["verifying_key"]
                          if kfrags else None)
@@ -184,7 +225,8 @@ def seed_demo_records(container: Container) -> None:
     from api.background import attach_background
 
     workers = attach_background(container)
-    patient_keys = _demo_keys(container, "patient")
+    wallet = _demo_patient_wallet(container)
+    patient_keys = _demo_patient_keys(container, wallet)
     hospital_keys, lab_keys = _demo_keys(container, "hospital"), _demo_keys(container, "lab")
     # Each grant takes the patient's next on-chain nonce: relay one before signing the next.
     radiology_keys = _demo_keys(container, "radiology")
@@ -200,10 +242,10 @@ def seed_demo_records(container: Container) -> None:
             record_keys.publish_user_keys(session, patient.id, patient_keys.public_keys)
             record_keys.publish_organization_keys(session, org, org_keys.public_keys)
             if patient.wallet_address is None:
-                consent.create_custodial_wallet(session, container, patient)
+                patient.wallet_address = wallet.address  # her own wallet, not custodial
             try:
                 _demo_grant(session, container, patient, org, scope=scope,
-                            patient_keys=patient_keys, receiving=receiving)
+                            patient_keys=patient_keys, receiving=receiving, wallet=wallet)
             except Unavailable:
                 return
         for _ in range(2):

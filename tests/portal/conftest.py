@@ -28,7 +28,13 @@ DESKTOP = {"width": 1280, "height": 800}
 class Demo:
     base_url: str
     logins: dict[str, Login]  # by email
+    data_dir: Path
     password: str = DEMO_PASSWORD
+
+    @property
+    def wallet_file(self) -> Path:
+        """The demo patient's wallet (a keystore file, as a wallet app exports it)."""
+        return self.data_dir / "demo-keys" / "patient-wallet.json"
 
     def by_role(self, role: str) -> Login:
         return next(login for login in self.logins.values() if login.role == role)
@@ -38,14 +44,15 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     assert (CHECKOUT_BUILD / "index.html").is_file(), \
         "the portal is not built: `make portal` (make test builds it first)"
-    env = ohms_env(tmp_path_factory.mktemp("portal-data"))
+    data_dir = tmp_path_factory.mktemp("portal-data")
+    env = ohms_env(data_dir)
     for command in ("migrate", "seed-demo"):
         done = run_ohms(env, command)
         assert done.returncode == 0, done.stderr
         if command == "seed-demo":
             logins = {login.email: login for login in parse_logins(done.stdout)}
     with ohms_serve(env) as served:
-        yield Demo(served.base_url, logins)
+        yield Demo(served.base_url, logins, data_dir)
 
 
 @pytest.fixture(scope="module")

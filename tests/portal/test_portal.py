@@ -105,3 +105,38 @@ def test_a_physician_finds_a_patient_by_uhid(page: Page, demo: Demo) -> None:
     finder.get_by_label("Patient UHID").fill("12345678901234")
     finder.get_by_role("button", name="Find").click()
     expect(page.get_by_role("alert")).to_be_visible()
+
+
+def test_the_patient_opens_her_records_with_her_wallet_file(page: Page, demo: Demo) -> None:
+    """The built-in wallet: her keystore file and password unlock it in the page, it signs
+    the key-derivation message, and Umbral (wasm) opens each record in the browser. Neither
+    the wallet's key nor that signature is ever sent anywhere."""
+    from eth_account import Account
+
+    from reencryption.derivation import sign_key_derivation
+
+    keystore = demo.wallet_file.read_text()
+    wallet = Account.from_key(Account.decrypt(keystore, demo.password))
+    signature = sign_key_derivation(wallet.key)  # what opens her records: never sent
+    secrets = [wallet.key.hex().removeprefix("0x").lower(), signature.hex()[:64].lower()]
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(f"{r.url} {r.post_data or ''}".lower()))
+    sign_in(page, demo, "patient@ohms.demo")
+    panel = page.get_by_test_id("wallet")
+    panel.get_by_test_id("wallet-import").set_input_files(str(demo.wallet_file))
+    panel.get_by_test_id("wallet-password").fill(demo.password)
+    panel.get_by_role("button", name="Unlock").click()
+    expect(panel.get_by_test_id("wallet-address")).to_contain_text(
+        re.compile(wallet.address[2:10], re.IGNORECASE))
+    page.get_by_role("button", name="Open my records").click()
+    opened = page.get_by_test_id("records").get_by_test_id("record-open")
+    expect(opened.filter(has_text="Hemoglobin A1c")).to_contain_text("6.4")
+    expect(opened.filter(has_text="Penicillin")).to_contain_text(
+        re.compile("high criticality", re.IGNORECASE))
+    expect(opened.filter(has_text="Progress note")).to_contain_text("blood pressure")
+    assert "{" not in page.get_by_test_id("records").inner_text()
+    screenshot(page, "patient-records-open")
+    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    screenshot(page, "patient-records-open-phone")
+    assert page.errors == []  # type: ignore[attr-defined]
+    assert sent and not [r for r in sent if any(secret in r for secret in secrets)]

@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import {
   api,
   type AuditEntryOut,
@@ -21,11 +21,15 @@ import {
 } from "../lib/format";
 import { outcome } from "../lib/outcome";
 import { useDirectory } from "../lib/useDirectory";
+import { useOpenRecords } from "../lib/useOpenRecords";
+import { lockWallet, type UnlockedWallet } from "../lib/wallet";
 import { usePaged } from "../lib/usePaged";
 import { Badge, Fact, PagedList } from "./common";
 import { describeRecord, RecordTimeline } from "./RecordTimeline";
+import { WalletPanel } from "./WalletPanel";
 
 const SECTIONS = [
+  { id: "wallet", title: "Wallet" },
   { id: "records", title: "Records" },
   { id: "consents", title: "Consents" },
   { id: "access-log", title: "Who accessed my records" },
@@ -52,6 +56,11 @@ export function PatientHome({ me }: { me: Me }) {
     outcome(api.GET("/api/v1/me/notifications", { params: { query: { limit, offset } } })),
   );
   const directory = useDirectory();
+  const [wallet, setWallet] = useState<UnlockedWallet | null>(null);
+  const recordIds = useMemo(() => records.items.map((r) => r.id), [records.items]);
+  const opener = useOpenRecords(recordIds);
+  // Leaving the patient screen (signing out) forgets the wallet's key.
+  useEffect(() => lockWallet, []);
 
   // Organisation names: the directory, the grantees of consents, and one's own organisation.
   const orgNames = useMemo(() => {
@@ -85,6 +94,8 @@ export function PatientHome({ me }: { me: Me }) {
       <main className="content" id="main">
         <h1 className="page-title">My health records</h1>
         <div className="grid patient-grid">
+          <WalletPanel ownerId={me.id} wallet={wallet} onWallet={setWallet} records={opener} />
+
           <section className="card area-records" data-testid="records" aria-labelledby="records-heading">
             <h2 id="records-heading">Records</h2>
             <RecordTimeline
@@ -92,6 +103,7 @@ export function PatientHome({ me }: { me: Me }) {
               viewerUhid={me.uhid}
               orgName={orgName}
               lockedNote="Encrypted; open with your wallet"
+              opened={opener.opened}
             />
           </section>
 

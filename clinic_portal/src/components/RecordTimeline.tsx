@@ -1,7 +1,9 @@
 import type { RecordMetadata } from "../api/client";
+import type { RecordView } from "../lib/fhir";
+import type { RecordOpenState } from "../lib/openRecords";
 import { categoryInWords, formatDate, formatDateTime, formatUhid, newestFirst } from "../lib/format";
 import type { Paged } from "../lib/usePaged";
-import { PagedList } from "./common";
+import { Fact, PagedList } from "./common";
 
 /** Who wrote a record, in words: "you", or the author's UHID and organisation when known. */
 function authorLine(record: RecordMetadata, viewerUhid: string, orgName: (id: string) => string | undefined) {
@@ -25,11 +27,14 @@ export function RecordTimeline({
   viewerUhid,
   orgName,
   lockedNote,
+  opened,
 }: {
   page: Paged<RecordMetadata>;
   viewerUhid: string;
   orgName: (id: string) => string | undefined;
   lockedNote: string;
+  /** Records decrypted in this tab (the patient's own), by id. */
+  opened?: ReadonlyMap<string, RecordOpenState>;
 }) {
   const sorted = { ...page, items: newestFirst(page.items, (r) => r.created_at) };
   return (
@@ -48,9 +53,48 @@ export function RecordTimeline({
             {authorLine(record, viewerUhid, orgName)}
             {record.version > 1 ? ` · updated (version ${record.version})` : ""}
           </p>
-          <p className="muted locked">{lockedNote}</p>
+          <RecordBody state={opened?.get(record.id)} lockedNote={lockedNote} />
         </li>
       )}
     />
   );
+}
+
+/** A decrypted record as people read it: its title, facts and text. */
+export function OpenedRecord({ view }: { view: RecordView }) {
+  return (
+    <div className="record-open" data-testid="record-open">
+      <p className="record-open-title">{view.title}</p>
+      {view.facts.length > 0 && (
+        <dl className="facts">
+          {view.facts.map((f) => (
+            <Fact key={f.term} term={f.term}>
+              {f.value}
+            </Fact>
+          ))}
+        </dl>
+      )}
+      {view.paragraphs.map((p, i) => (
+        <p key={i} className="record-open-text">
+          {p}
+        </p>
+      ))}
+    </div>
+  );
+}
+
+function RecordBody({ state, lockedNote }: { state: RecordOpenState | undefined; lockedNote: string }) {
+  if (!state) return <p className="muted locked">{lockedNote}</p>;
+  switch (state.status) {
+    case "opening":
+      return (
+        <p className="muted locked" role="status">
+          Opening…
+        </p>
+      );
+    case "open":
+      return <OpenedRecord view={state.view} />;
+    case "error":
+      return <p className="record-error">{state.message}</p>;
+  }
 }

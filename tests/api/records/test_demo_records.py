@@ -51,3 +51,31 @@ def test_demo_records_are_shared_with_the_demo_lab(demo_ohms: Ohms) -> None:
     lab_keys = KeyHolder.load(demo_key_file(ohms.container, "lab"), DEMO_PASSWORD)
     body = ohms.client.get(f"/api/v1/records/{shared[0]['id']}", headers=tech.headers).json()
     assert b"Hemoglobin A1c" in lab_keys.open_record(body)
+
+
+def test_the_demo_patients_wallet_opens_her_records(demo_ohms: Ohms) -> None:
+    """Her wallet file (what the portal's built-in wallet imports) is linked to her account,
+    signed her grants, and its key-derivation signature gives the keys her records are
+    sealed to; nothing of it reaches the service but the public keys and the address."""
+    from eth_account import Account
+
+    from api.demo import demo_wallet_file
+
+    ohms = demo_ohms
+    seed_demo(ohms.container)
+    keystore = demo_wallet_file(ohms.container)
+    wallet = Account.from_key(Account.decrypt(keystore.read_text(), DEMO_PASSWORD))
+    holder = KeyHolder.from_wallet_private_key(wallet.key)
+    patient = ohms.signed_in(User("", "", "patient@ohms.demo", DEMO_PASSWORD))
+    me = ohms.client.get("/api/v1/me", headers=patient.headers).json()
+    assert me["wallet_address"] == wallet.address
+    published = ohms.client.get("/api/v1/me/keys", headers=patient.headers).json()
+    assert published == holder.key_document()
+    own = ohms.client.get(f"/api/v1/patients/{me['uhid']}/records",
+                          headers=patient.headers).json()
+    lab = next(r for r in own if r["category"] == "lab")
+    sealed = ohms.client.get(f"/api/v1/records/{lab['id']}", headers=patient.headers).json()
+    assert b"Hemoglobin A1c" in holder.open_record(sealed)
+    with ohms.db() as s:
+        grants = list(s.scalars(select(Consent)))
+    assert grants and {g.patient_address for g in grants} == {wallet.address}
