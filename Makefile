@@ -38,7 +38,7 @@ test: deps portal
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	cd $(PORTAL) && npm run --silent typecheck && npm test --silent
+	cd $(PORTAL) && npm run --silent lint && npm run --silent typecheck && npm test --silent
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 deps: system-deps python-deps $(NODE_STAMP) $(IPFS_STAMP)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from api.middleware import PORTAL_CSP
+from api.portal import CHECKOUT_BUILD
 from tests.portal.conftest import PHONE, Demo, screenshot
+
+AXE = CHECKOUT_BUILD.parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def sign_in(page: Page, demo: Demo, email: str, password: str | None = None) -> None:
@@ -140,3 +143,68 @@ def test_the_patient_opens_her_records_with_her_wallet_file(page: Page, demo: De
     screenshot(page, "patient-records-open-phone")
     assert page.errors == []  # type: ignore[attr-defined]
     assert sent and not [r for r in sent if any(secret in r for secret in secrets)]
+
+
+def test_a_physician_writes_vital_signs_and_an_allergy_for_the_patient(
+        page: Page, demo: Demo) -> None:
+    """Forms that make valid FHIR: the service accepts them (it validates them as FHIR R4),
+    seals them to the patient, and they appear in the list at once."""
+    patient = demo.logins["patient@ohms.demo"]
+    sign_in(page, demo, "physician@hospital.demo")
+    finder = page.get_by_test_id("find-patient")
+    finder.get_by_label("Patient UHID").fill(patient.uhid)
+    finder.get_by_role("button", name="Find").click()
+    expect(page.get_by_test_id("patient-card")).to_contain_text("Priya Patient")
+    records = page.get_by_test_id("records").locator("li")
+    expect(records.first).to_be_visible()
+    before = records.count()
+    write = page.get_by_test_id("write-record")
+
+    write.get_by_role("button", name="Vital signs").click()
+    write.get_by_label("Heart rate (/min)").fill("400")
+    write.get_by_role("button", name="Save").click()
+    expect(write.get_by_role("alert")).to_be_visible()  # refused before anything is sent
+    write.get_by_label("Heart rate (/min)").fill("72")
+    write.get_by_label("Systolic (mm Hg)").fill("128")
+    write.get_by_label("Diastolic (mm Hg)").fill("82")
+    write.get_by_role("button", name="Save").click()
+    expect(write.get_by_role("status")).to_contain_text("Saved")
+    expect(records).to_have_count(before + 2)  # heart rate, blood pressure
+
+    write.get_by_role("button", name="Allergy").click()
+    write.get_by_label("Substance").fill("Latex")
+    write.get_by_label("Criticality").select_option(label="High")
+    write.get_by_role("button", name="Save").click()
+    expect(write.get_by_role("status")).to_contain_text("Saved")
+    expect(records).to_have_count(before + 3)
+    screenshot(page, "physician-writes")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_screens_pass_an_accessibility_check(browser: Browser, demo: Demo) -> None:
+    """axe-core on the sign-in, patient and clinician screens (loaded into the page, so this
+    context lets the test's script past the portal's CSP; the portal's own runs under it)."""
+    context = browser.new_context(bypass_csp=True, viewport=PHONE)  # type: ignore[arg-type]
+    page = context.new_page()
+
+    def violations() -> list[str]:
+        page.add_script_tag(path=str(AXE))
+        found: list[str] = page.evaluate(
+            "async () => (await axe.run()).violations.map(v => `${v.id}: ${v.help}`)")
+        return found
+
+    try:
+        page.goto(demo.base_url + "/", wait_until="networkidle")
+        assert violations() == []
+        sign_in(page, demo, "patient@ohms.demo")
+        expect(page.get_by_test_id("records").locator("li").first).to_be_visible()
+        assert violations() == []
+        page.get_by_test_id("signout").click()
+        sign_in(page, demo, "physician@hospital.demo")
+        finder = page.get_by_test_id("find-patient")
+        finder.get_by_label("Patient UHID").fill(demo.logins["patient@ohms.demo"].uhid)
+        finder.get_by_role("button", name="Find").click()
+        expect(page.get_by_test_id("patient-card")).to_be_visible()
+        assert violations() == []
+    finally:
+        context.close()

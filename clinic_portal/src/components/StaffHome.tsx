@@ -6,6 +6,14 @@ import { useDirectory } from "../lib/useDirectory";
 import { usePaged } from "../lib/usePaged";
 import { ErrorAlert, Fact } from "./common";
 import { RecordTimeline } from "./RecordTimeline";
+import { WriteRecord } from "./WriteRecord";
+
+/** Clinicians (physicians, nurses) allowed to write records write for the patients they find. */
+export function canWriteRecords(me: Pick<Me, "roles" | "permissions">): boolean {
+  return (
+    me.permissions.includes("record:write") && (me.roles.includes("physician") || me.roles.includes("nurse"))
+  );
+}
 
 export function StaffHome({ me }: { me: Me }) {
   const inputId = useId();
@@ -108,6 +116,7 @@ export function StaffHome({ me }: { me: Me }) {
                 )}
               </dl>
             </section>
+            {canWriteRecords(me) && <WriteRecord key={patient.uhid} uhid={patient.uhid} onSaved={records.reload} />}
             <section className="card" data-testid="records" aria-labelledby="patient-records-heading">
               <h2 id="patient-records-heading">Records</h2>
               <p className="muted">The records your access covers, newest first. Each read is logged.</p>

@@ -6,16 +6,27 @@ import { formatDate, humanise } from "./format";
 
 export type Coding = { system?: string; code?: string; display?: string };
 export type CodeableConcept = { coding?: Coding[]; text?: string };
-export type Quantity = { value?: number; unit?: string; code?: string; comparator?: string };
+export type Quantity = { value?: number; unit?: string; system?: string; code?: string; comparator?: string };
+export type Identifier = { system?: string; value?: string };
+/** A reference to another resource: literal (`Patient/<id>`) and/or logical (an identifier). */
+export type Reference = { reference?: string; identifier?: Identifier; display?: string };
 export type Period = { start?: string; end?: string };
 export type Range = { low?: Quantity; high?: Quantity };
 
 export type ObservationReferenceRange = { low?: Quantity; high?: Quantity; text?: string };
 
+export type ObservationComponent = {
+  code?: CodeableConcept;
+  valueQuantity?: Quantity;
+};
+
 export type Observation = {
   resourceType: "Observation";
   status?: string;
+  category?: CodeableConcept[];
   code?: CodeableConcept;
+  subject?: Reference;
+  component?: ObservationComponent[];
   valueQuantity?: Quantity;
   valueString?: string;
   valueCodeableConcept?: CodeableConcept;
@@ -38,8 +49,10 @@ export type AllergyReaction = {
 export type AllergyIntolerance = {
   resourceType: "AllergyIntolerance";
   code?: CodeableConcept;
+  patient?: Reference;
   criticality?: string;
   clinicalStatus?: CodeableConcept;
+  verificationStatus?: CodeableConcept;
   reaction?: AllergyReaction[];
   recordedDate?: string;
 };
@@ -47,19 +60,26 @@ export type AllergyIntolerance = {
 export type Condition = {
   resourceType: "Condition";
   code?: CodeableConcept;
+  subject?: Reference;
+  category?: CodeableConcept[];
   clinicalStatus?: CodeableConcept;
+  verificationStatus?: CodeableConcept;
   onsetDateTime?: string;
   onsetString?: string;
   onsetPeriod?: Period;
   recordedDate?: string;
 };
 
+export type Attachment = { title?: string; contentType?: string; language?: string; data?: string };
+
 export type DocumentReference = {
   resourceType: "DocumentReference";
+  status?: string;
   type?: CodeableConcept;
+  subject?: Reference;
   description?: string;
   date?: string;
-  content?: { attachment?: { title?: string; contentType?: string } }[];
+  content?: { attachment?: Attachment }[];
 };
 
 export type ImagingStudy = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  problemFieldErrors,
   accessTargetInWords,
   accessWhat,
   asSentence,
@@ -139,5 +140,19 @@ describe("dates", () => {
     expect(newestFirst(items, (i) => i.at).map((i) => i.at.slice(0, 4))).toEqual(["2025", "2024", "2024"]);
     expect(newestFirst(items, (i) => i.at)[2]?.at).toBe("2024-01-01T00:00:00Z");
     expect(items[0]?.at).toBe("2024-01-01T00:00:00Z");
+  });
+});
+
+describe("problemFieldErrors", () => {
+  it("lists a validation problem's field errors in words, where and why", () => {
+    expect(
+      problemFieldErrors({
+        status: 422,
+        detail: "The request is not valid",
+        errors: [{ loc: ["body", "code"], msg: "field required" }, { msg: "too long" }, { loc: ["x"] }],
+      }),
+    ).toEqual(["body.code: Field required.", "Too long."]);
+    expect(problemFieldErrors({ status: 403, detail: "no grant" })).toEqual([]);
+    expect(problemFieldErrors(undefined)).toEqual([]);
   });
 });

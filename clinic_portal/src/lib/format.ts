@@ -317,3 +317,23 @@ export function accessWhat(
   const lowered = /^[A-Z](?![A-Z])/.test(thing) ? thing.charAt(0).toLowerCase() + thing.slice(1) : thing;
   return `${actionInWords(action)} ${lowered}`;
 }
+
+/**
+ * The field errors of a validation problem (`errors: [{loc, msg}]`) in words, one per error:
+ * "body.code: Field required." ([] when there are none).
+ */
+export function problemFieldErrors(problem: unknown): string[] {
+  if (typeof problem !== "object" || problem === null) return [];
+  const errors = (problem as Record<string, unknown>)["errors"];
+  if (!Array.isArray(errors)) return [];
+  const lines: string[] = [];
+  for (const e of errors as unknown[]) {
+    if (typeof e !== "object" || e === null) continue;
+    const err = e as Record<string, unknown>;
+    const msg = err["msg"] ?? err["message"];
+    if (typeof msg !== "string" || !msg.trim()) continue;
+    const loc = Array.isArray(err["loc"]) ? (err["loc"] as unknown[]).map(String).join(".") : "";
+    lines.push(loc ? `${loc}: ${asSentence(msg)}` : asSentence(msg));
+  }
+  return lines;
+}
