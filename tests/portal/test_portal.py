@@ -23,6 +23,16 @@ def sign_in(page: Page, demo: Demo, email: str, password: str | None = None) -> 
     page.get_by_role("button", name="Sign in").click()
 
 
+def unlock_wallet(page: Page, demo: Demo, address: str) -> None:
+    """Import the demo patient's wallet file into the built-in wallet and unlock it."""
+    panel = page.get_by_test_id("wallet")
+    panel.get_by_test_id("wallet-import").set_input_files(str(demo.wallet_file))
+    panel.get_by_test_id("wallet-password").fill(demo.password)
+    panel.get_by_role("button", name="Unlock").click()
+    expect(panel.get_by_test_id("wallet-address")).to_contain_text(
+        re.compile(address[2:10], re.IGNORECASE))
+
+
 def test_the_portal_is_served_beside_the_api(demo: Demo) -> None:
     with httpx.Client(base_url=demo.base_url) as client:
         page = client.get("/")
@@ -125,12 +135,7 @@ def test_the_patient_opens_her_records_with_her_wallet_file(page: Page, demo: De
     sent: list[str] = []
     page.on("request", lambda r: sent.append(f"{r.url} {r.post_data or ''}".lower()))
     sign_in(page, demo, "patient@ohms.demo")
-    panel = page.get_by_test_id("wallet")
-    panel.get_by_test_id("wallet-import").set_input_files(str(demo.wallet_file))
-    panel.get_by_test_id("wallet-password").fill(demo.password)
-    panel.get_by_role("button", name="Unlock").click()
-    expect(panel.get_by_test_id("wallet-address")).to_contain_text(
-        re.compile(wallet.address[2:10], re.IGNORECASE))
+    unlock_wallet(page, demo, wallet.address)
     page.get_by_role("button", name="Open my records").click()
     opened = page.get_by_test_id("records").get_by_test_id("record-open")
     expect(opened.filter(has_text="Hemoglobin A1c")).to_contain_text("6.4")
@@ -208,3 +213,59 @@ def test_the_screens_pass_an_accessibility_check(browser: Browser, demo: Demo) -
         assert violations() == []
     finally:
         context.close()
+
+
+def test_the_patient_shares_lab_results_then_revokes_the_grant(page: Page, demo: Demo) -> None:
+    """Her wallet signs the grant the summary described, the chain records it (pending, then
+    active), and her revocation ends it; the clinic's physician is refused afterwards."""
+    from eth_account import Account
+
+    wallet = Account.from_key(Account.decrypt(demo.wallet_file.read_text(), demo.password))
+    clinic = "Riverside Family Clinic"
+    sign_in(page, demo, "patient@ohms.demo")
+    unlock_wallet(page, demo, wallet.address)
+    share = page.get_by_test_id("grant")
+    who = share.get_by_label("Who")
+    who.select_option(label=next(o for o in who.locator("option").all_inner_texts()
+                                 if o.startswith(clinic)))
+    share.get_by_label("What").select_option(label="Lab results")
+    summary = share.get_by_test_id("grant-summary")
+    expect(summary).to_contain_text(clinic)
+    expect(summary).to_contain_text(re.compile("lab results", re.IGNORECASE))
+    share.get_by_role("button", name="Sign and share").click()
+    expect(share.get_by_role("status")).to_contain_text("Shared")
+
+    consents = page.get_by_test_id("consents")
+    granted = consents.locator("li").filter(has_text=clinic)
+    refresh = consents.get_by_role("button", name="Refresh")
+    for _ in range(60):  # the indexer follows the chain in the background
+        if "Active" in granted.inner_text():
+            break
+        refresh.click()
+        page.wait_for_timeout(500)
+    expect(granted).to_contain_text("Active")
+    physician = demo.logins["physician@clinic.demo"]
+    patient = demo.logins["patient@ohms.demo"]
+    with httpx.Client(base_url=demo.base_url) as client:
+        token = client.post("/api/v1/auth/token", data={
+            "username": physician.email, "password": demo.password}).json()["access_token"]
+        check = client.post("/api/v1/access/check", headers={"Authorization": f"Bearer {token}"},
+                            json={"patient": patient.uhid, "scope": "category:lab",
+                                  "purpose": "treatment"})
+        assert check.json()["authorized"] is True, check.text
+
+    granted.get_by_role("button", name="Revoke").click()
+    granted.get_by_role("button", name="Confirm revoke").click()
+    for _ in range(60):
+        if "Revoked" in granted.inner_text():
+            break
+        refresh.click()
+        page.wait_for_timeout(500)
+    expect(granted).to_contain_text("Revoked")
+    with httpx.Client(base_url=demo.base_url) as client:
+        check = client.post("/api/v1/access/check", headers={"Authorization": f"Bearer {token}"},
+                            json={"patient": patient.uhid, "scope": "category:lab",
+                                  "purpose": "treatment"})
+        assert check.json()["authorized"] is False, check.text
+    screenshot(page, "patient-shares")
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -20,17 +20,20 @@ import {
   scopeInWords,
 } from "../lib/format";
 import { outcome } from "../lib/outcome";
-import { useDirectory } from "../lib/useDirectory";
+import { PENDING_WORDS } from "../lib/sharing";
+import { namesOf, useDirectoryEntries } from "../lib/useDirectory";
 import { useOpenRecords } from "../lib/useOpenRecords";
 import { lockWallet, type UnlockedWallet } from "../lib/wallet";
 import { usePaged } from "../lib/usePaged";
 import { Badge, Fact, PagedList } from "./common";
 import { describeRecord, RecordTimeline } from "./RecordTimeline";
+import { RevokeControl, SharePanel } from "./SharePanel";
 import { WalletPanel } from "./WalletPanel";
 
 const SECTIONS = [
   { id: "wallet", title: "Wallet" },
   { id: "records", title: "Records" },
+  { id: "grant", title: "Share my records" },
   { id: "consents", title: "Consents" },
   { id: "access-log", title: "Who accessed my records" },
   { id: "notifications", title: "Notifications" },
@@ -55,20 +58,40 @@ export function PatientHome({ me }: { me: Me }) {
   const notifications = usePaged<NotificationOut>("notifications", (offset, limit) =>
     outcome(api.GET("/api/v1/me/notifications", { params: { query: { limit, offset } } })),
   );
-  const directory = useDirectory();
+  const directoryEntries = useDirectoryEntries();
   const [wallet, setWallet] = useState<UnlockedWallet | null>(null);
   const recordIds = useMemo(() => records.items.map((r) => r.id), [records.items]);
   const opener = useOpenRecords(recordIds);
   // Leaving the patient screen (signing out) forgets the wallet's key.
   useEffect(() => lockWallet, []);
 
+  // After a grant or revocation, look again every few seconds while one is being recorded.
+  const [polls, setPolls] = useState(0);
+  const reloadConsents = consents.reload;
+  const anyPending = consents.items.some((c) => c.status === "pending");
+  useEffect(() => {
+    if (polls <= 0 || !anyPending) return;
+    const timer = setTimeout(() => {
+      setPolls((n) => n - 1);
+      reloadConsents(0);
+    }, 2500);
+    return () => clearTimeout(timer);
+  }, [polls, anyPending, reloadConsents, consents.items]);
+  const consentChanged = useCallback(
+    (added: number) => {
+      reloadConsents(added);
+      setPolls(12);
+    },
+    [reloadConsents],
+  );
+
   // Organisation names: the directory, the grantees of consents, and one's own organisation.
   const orgNames = useMemo(() => {
-    const names = new Map(directory);
+    const names = namesOf(directoryEntries.entries);
     for (const c of consents.items) if (c.grantee.kind === "organization") names.set(c.grantee.id, c.grantee.name);
     if (me.organization) names.set(me.organization.id, me.organization.name);
     return names;
-  }, [directory, consents.items, me.organization]);
+  }, [directoryEntries.entries, consents.items, me.organization]);
   const orgName = useCallback((id: string) => orgNames.get(id), [orgNames]);
 
   const recordsById = useMemo(() => new Map(records.items.map((r) => [r.id, r])), [records.items]);
@@ -107,8 +130,20 @@ export function PatientHome({ me }: { me: Me }) {
             />
           </section>
 
+          <SharePanel
+            wallet={wallet}
+            directory={directoryEntries}
+            currentKeys={opener.currentKeys}
+            onShared={() => consentChanged(1)}
+          />
+
           <section className="card area-consents" data-testid="consents" aria-labelledby="consents-heading">
-            <h2 id="consents-heading">Consents</h2>
+            <div className="section-head">
+              <h2 id="consents-heading">Consents</h2>
+              <button type="button" className="secondary" onClick={() => reloadConsents(0)}>
+                Refresh
+              </button>
+            </div>
             <PagedList
               page={consents}
               what="consents"
@@ -120,7 +155,7 @@ export function PatientHome({ me }: { me: Me }) {
                   <li key={c.id} className="item">
                     <div className="item-head">
                       <span className="item-title">{c.grantee.name}</span>
-                      <Badge tone={badge.tone}>{badge.label}</Badge>
+                      <Badge tone={badge.tone}>{c.status === "pending" ? PENDING_WORDS : badge.label}</Badge>
                     </div>
                     <p className="item-meta">{c.grantee.kind === "organization" ? "An organisation" : "A person"}</p>
                     <dl className="facts">
@@ -137,6 +172,7 @@ export function PatientHome({ me }: { me: Me }) {
                       )}
                     </dl>
                     {c.status_detail && <p className="muted">{c.status_detail}</p>}
+                    <RevokeControl consent={c} wallet={wallet} onRevoked={() => consentChanged(0)} />
                   </li>
                 );
               }}

@@ -1,7 +1,14 @@
 // Signing the key derivation message with viem: a key held in this page, or a browser
 // wallet (EIP-1193, window.ethereum). Loaded on demand by src/lib/wallet.ts.
 
-import { createWalletClient, custom, getAddress, type EIP1193Provider, type WalletClient } from "viem";
+import {
+  createWalletClient,
+  custom,
+  getAddress,
+  type EIP1193Provider,
+  type TypedDataDefinition,
+  type WalletClient,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { keyDerivationTypedData, type Hex } from "./derivation";
 
@@ -24,4 +31,23 @@ export async function connectBrowserWallet(provider: EIP1193Provider): Promise<B
 /** The key derivation signature from the browser wallet (eth_signTypedData_v4). */
 export function signWithBrowserWallet(wallet: BrowserWallet): Promise<Hex> {
   return wallet.client.signTypedData({ account: wallet.address, ...keyDerivationTypedData(wallet.address) });
+}
+
+/** EIP-712 typed data as viem signs it (uint values as bigint, EIP712Domain kept in `types`). */
+export type SignableTypedData = {
+  domain: Record<string, unknown>;
+  types: Record<string, readonly { name: string; type: string }[]>;
+  primaryType: string;
+  message: Record<string, unknown>;
+};
+
+/** Sign server-made typed data (src/lib/consentFlow.ts prepares it) with a key held in this page. */
+export function signTypedDataWithPrivateKey(privateKey: Hex, typed: SignableTypedData): Promise<Hex> {
+  const account = privateKeyToAccount(privateKey);
+  return account.signTypedData(typed as unknown as TypedDataDefinition);
+}
+
+/** Sign server-made typed data with the browser wallet (eth_signTypedData_v4). */
+export function signTypedDataWithBrowserWallet(wallet: BrowserWallet, typed: SignableTypedData): Promise<Hex> {
+  return wallet.client.signTypedData({ account: wallet.address, ...(typed as unknown as TypedDataDefinition) });
 }

@@ -7,8 +7,10 @@ import {
   PublicKey,
   SecretKey,
   SecretKeyFactory,
+  Signer,
   decryptOriginal,
   encrypt,
+  generateKFrags,
 } from "@nucypher/umbral-pre";
 import {
   ENCRYPTING_KEY_LABEL,
@@ -28,8 +30,21 @@ export type PatientKeys = {
   readonly verifyingKey: string;
   /** The plaintext of a record sealed to `encryptingPublicKey` (base64 capsule and ciphertext). */
   decrypt(capsuleBase64: string, ciphertextBase64: string): Uint8Array;
+  /**
+   * Key fragments (base64 of their bytes, as the API's `kfrags`) that let the service
+   * re-encrypt this patient's records for the holder of `receivingPublicKeyHex`, signed by the
+   * "ohms/signing" key (verifiable with `verifyingKey`), as reencryption/exchange.py makes them.
+   */
+  grantKFrags(receivingPublicKeyHex: string): string[];
   free(): void;
 };
+
+/** As reencryption/exchange.py generate_kfrags: one fragment, threshold one. */
+export const KFRAG_THRESHOLD = 1;
+export const KFRAG_SHARES = 1;
+/** Both keys signed into each fragment, so it cannot be used for another patient key or grantee. */
+export const SIGN_DELEGATING_KEY = true;
+export const SIGN_RECEIVING_KEY = true;
 
 export function base64ToBytes(text: string): Uint8Array {
   const binary = atob(text);
@@ -59,13 +74,14 @@ export async function patientKeysFromSignature(signature: Hex | Uint8Array): Pro
   const factory = SecretKeyFactory.fromSecureRandomness(seed);
   seed.fill(0);
   let encrypting: SecretKey | null = null;
+  let signing: SecretKey | null = null;
   try {
     encrypting = factory.makeKey(utf8(ENCRYPTING_KEY_LABEL));
-    const signing = factory.makeKey(utf8(SIGNING_KEY_LABEL));
+    signing = factory.makeKey(utf8(SIGNING_KEY_LABEL));
     const verifyingKey = publicHex(signing);
-    signing.free();
     const encryptingPublicKey = publicHex(encrypting);
     let secret: SecretKey | null = encrypting;
+    let signingSecret: SecretKey | null = signing;
     return {
       encryptingPublicKey,
       verifyingKey,
@@ -78,16 +94,48 @@ export async function patientKeysFromSignature(signature: Hex | Uint8Array): Pro
           capsule.free();
         }
       },
+      grantKFrags(receivingPublicKeyHex) {
+        if (!secret || !signingSecret) throw new Error("the keys have been locked");
+        return makeKFrags(secret, signingSecret, receivingPublicKeyHex);
+      },
       free() {
         secret?.free();
         secret = null;
+        signingSecret?.free();
+        signingSecret = null;
       },
     };
   } catch (error) {
     encrypting?.free();
+    signing?.free();
     throw error;
   } finally {
     factory.free();
+  }
+}
+
+function makeKFrags(delegating: SecretKey, signing: SecretKey, receivingPublicKeyHex: string): string[] {
+  const receiving = PublicKey.fromCompressedBytes(hexToBytes(receivingPublicKeyHex.trim()));
+  // Signer copies the key it is given; freeing it leaves `signing` usable.
+  const signer = new Signer(signing);
+  try {
+    const kfrags = generateKFrags(
+      delegating,
+      receiving,
+      signer,
+      KFRAG_THRESHOLD,
+      KFRAG_SHARES,
+      SIGN_DELEGATING_KEY,
+      SIGN_RECEIVING_KEY,
+    );
+    try {
+      return kfrags.map((k) => bytesToBase64(k.toBytes()));
+    } finally {
+      for (const k of kfrags) k.free();
+    }
+  } finally {
+    signer.free();
+    receiving.free();
   }
 }
 

@@ -14,6 +14,8 @@ export type OpenRecords = {
   openMyRecords: () => void;
   /** Drop the derived keys and every decrypted record (on Lock). */
   close: () => void;
+  /** The derived keys while the records are open (to make key fragments without a new signature), else null. */
+  currentKeys: () => PatientKeys | null;
 };
 
 const PARALLEL = 4;
@@ -120,5 +122,7 @@ export function useOpenRecords(recordIds: readonly string[]): OpenRecords {
     for (let i = 0; i < Math.min(PARALLEL, todo.length); i++) void worker();
   }, [phase, recordIds]);
 
-  return { phase, problem, opened, openMyRecords, close };
+  const currentKeys = useCallback(() => keys.current, []);
+
+  return { phase, problem, opened, openMyRecords, close, currentKeys };
 }

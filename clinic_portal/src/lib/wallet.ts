@@ -5,7 +5,7 @@
 
 import type { EIP1193Provider } from "viem";
 import type { Hex } from "./derivation";
-import type { BrowserWallet } from "./signers";
+import type { BrowserWallet, SignableTypedData } from "./signers";
 
 type Held = { kind: "keystore"; address: Hex; privateKey: Hex } | { kind: "browser"; wallet: BrowserWallet };
 
@@ -62,6 +62,19 @@ export async function signKeyDerivation(): Promise<Hex> {
   if (h.kind === "keystore") return signWithPrivateKey(h.privateKey);
   try {
     return await signWithBrowserWallet(h.wallet);
+  } catch (error) {
+    throw new WalletError(walletRefusal(error, "The browser wallet did not sign."));
+  }
+}
+
+/** The wallet's EIP-712 signature over typed data (a consent grant or revocation), as given. */
+export async function signTypedData(typed: SignableTypedData): Promise<Hex> {
+  const h = held;
+  if (!h) throw new WalletError("Unlock a wallet first.");
+  const { signTypedDataWithBrowserWallet, signTypedDataWithPrivateKey } = await import("./signers");
+  if (h.kind === "keystore") return signTypedDataWithPrivateKey(h.privateKey, typed);
+  try {
+    return await signTypedDataWithBrowserWallet(h.wallet, typed);
   } catch (error) {
     throw new WalletError(walletRefusal(error, "The browser wallet did not sign."));
   }
