@@ -123,14 +123,10 @@ def authenticate(
     container: ContainerDep, token: Annotated[str | None, Depends(oauth2_scheme)],
     session: SystemDB,
 ) -> Principal:
-    """The request's caller, checked in the request's system unit of work."""
-    principal = principal_of(session, container, token)
-    if container.engine.dialect.name == "sqlite":
-        # A read ends for free on SQLite (and a new one begins for free), so the check's
-        # transaction ends here, in this thread-pool call, and a route that uses no session
-        # needs no other call to end it; on PostgreSQL the route goes on in it instead.
-        session.commit()
-    return principal
+    """The request's caller, checked in the request's system unit of work (a route that
+    uses no session of its own ends it without a thread-pool call when it only read on
+    SQLite: see api.db.session.session_scope_off_loop)."""
+    return principal_of(session, container, token)
 
 
 def authenticate_apart(container: Container, token: str | None) -> Principal:
