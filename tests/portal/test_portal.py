@@ -269,3 +269,20 @@ def test_the_patient_shares_lab_results_then_revokes_the_grant(page: Page, demo:
         assert check.json()["authorized"] is False, check.text
     screenshot(page, "patient-shares")
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_patient_verifies_an_access_against_the_chain(page: Page, demo: Demo) -> None:
+    """An entry of her access log, checked in the browser: its leaf recomputed from what it
+    says, its Merkle proof folded to the batch root, and that root read from the chain
+    (through the service's read-only RPC of its embedded chain)."""
+    sign_in(page, demo, "patient@ohms.demo")
+    log = page.get_by_test_id("access-log")
+    verify = log.get_by_role("button", name="Verify").last  # the oldest shown: anchored first
+    verified = log.get_by_test_id("verified")
+    for _ in range(40):  # the batch closes within a second, then its anchor is mined
+        verify.click()
+        page.wait_for_timeout(1000)
+        if verified.count():
+            break
+    expect(verified.first).to_contain_text("Verified on chain")
+    screenshot(page, "patient-verifies")

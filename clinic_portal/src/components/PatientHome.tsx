@@ -28,6 +28,7 @@ import { usePaged } from "../lib/usePaged";
 import { Badge, Fact, PagedList } from "./common";
 import { describeRecord, RecordTimeline } from "./RecordTimeline";
 import { RevokeControl, SharePanel } from "./SharePanel";
+import { VerifyEntry } from "./VerifyEntry";
 import { WalletPanel } from "./WalletPanel";
 
 const SECTIONS = [
@@ -206,6 +207,7 @@ export function PatientHome({ me }: { me: Me }) {
                       <Fact term="Why">{purposeInWords(e.purpose)}</Fact>
                       <Fact term="Basis">{basisInWords(e.basis)}</Fact>
                     </dl>
+                    <VerifyEntry entryId={e.id} label={`the access on ${formatDateTime(e.at)}`} />
                   </li>
                 );
               }}
