@@ -1,38 +1,46 @@
 import { useCallback, useEffect, useState } from "react";
 import { api, onSessionEnded, restoreSession, signOut, type Me } from "./api/client";
+import { AuditorHome } from "./components/AuditorHome";
 import { Header } from "./components/Header";
+import { MembersHome } from "./components/MembersHome";
+import { OrganisationsHome } from "./components/OrganisationsHome";
 import { PatientHome } from "./components/PatientHome";
+import { ResultsHome } from "./components/ResultsHome";
+import { RolesHome } from "./components/RolesHome";
 import { SignIn } from "./components/SignIn";
 import { OtherHome, StaffHome } from "./components/StaffHome";
+import { I18nProvider, t } from "./i18n";
 import { problemDetail } from "./lib/format";
 import { outcome } from "./lib/outcome";
+import { screenFromHash, screensFor, type ScreenId } from "./screens";
 
 type View = { kind: "starting" } | { kind: "signed-out"; notice: string } | { kind: "signed-in"; me: Me };
 
-const SESSION_ENDED = "Your session has ended. Please sign in again.";
-
-/** Which home a person sees: patients their own records; staff who may look up patients a search. */
-export function homeFor(me: Pick<Me, "roles" | "permissions">): "patient" | "staff" | "other" {
-  if (me.roles.includes("patient")) return "patient";
-  if (me.permissions.includes("patient:read")) return "staff";
-  return "other";
+export function App() {
+  return (
+    <I18nProvider>
+      <Portal />
+    </I18nProvider>
+  );
 }
 
-export function App() {
+function Portal() {
   const [view, setView] = useState<View>({ kind: "starting" });
   const [signingOut, setSigningOut] = useState(false);
+  const [hash, setHash] = useState(() => window.location.hash);
 
   const loadMe = useCallback(async () => {
     const result = await outcome(api.GET("/api/v1/me"));
     if (result.ok) {
       setView({ kind: "signed-in", me: result.value });
-    } else {
+    } else if (result.status === 401) {
       await signOut();
       setView({ kind: "signed-out", notice: problemDetail(result.problem, result.status) });
     }
+    // Other failures (the service briefly unreachable) keep the screen as it is.
   }, []);
 
-  // A reload of the tab: the stored refresh token gives a new access token, else sign in.
+  // A reload of the tab: the refresh cookie gives a new access token, else sign in.
   useEffect(() => {
     let live = true;
     void restoreSession().then((ok) => {
@@ -45,10 +53,29 @@ export function App() {
     };
   }, [loadMe]);
 
-  useEffect(() => onSessionEnded(() => setView({ kind: "signed-out", notice: SESSION_ENDED })), []);
+  useEffect(() => onSessionEnded(() => setView({ kind: "signed-out", notice: t("common.sessionEnded") })), []);
+
+  // Each change of screen, and each return to the tab, asks the service again who this is:
+  // a role or permission changed by an administrator shows at once.
+  const signedIn = view.kind === "signed-in";
+  useEffect(() => {
+    const onHash = () => {
+      setHash(window.location.hash);
+      if (signedIn) void loadMe();
+    };
+    const onFocus = () => {
+      if (signedIn && document.visibilityState === "visible") void loadMe();
+    };
+    window.addEventListener("hashchange", onHash);
+    document.addEventListener("visibilitychange", onFocus);
+    return () => {
+      window.removeEventListener("hashchange", onHash);
+      document.removeEventListener("visibilitychange", onFocus);
+    };
+  }, [signedIn, loadMe]);
 
   useEffect(() => {
-    document.title = view.kind === "signed-in" ? `${view.me.full_name} · OHMS clinic portal` : "OHMS clinic portal";
+    document.title = view.kind === "signed-in" ? `${view.me.full_name} · ${t("common.portalName")}` : t("common.portalName");
   }, [view]);
 
   const handleSignOut = useCallback(async () => {
@@ -62,7 +89,7 @@ export function App() {
     return (
       <main className="signin" id="main">
         <p className="muted loading" role="status">
-          Loading the OHMS clinic portal…
+          {t("common.loadingPortal")}
         </p>
       </main>
     );
@@ -71,20 +98,36 @@ export function App() {
     return <SignIn notice={view.notice} onSignedIn={loadMe} />;
   }
   const me = view.me;
-  const home = homeFor(me);
+  const screens = screensFor(me);
+  const screen = screenFromHash(hash, screens);
   return (
     <div className="app">
       <a className="skip-link" href="#main">
-        Skip to content
+        {t("common.skipToContent")}
       </a>
-      <Header me={me} onSignOut={() => void handleSignOut()} signingOut={signingOut} />
-      {home === "patient" ? (
-        <PatientHome key={me.id} me={me} />
-      ) : home === "staff" ? (
-        <StaffHome key={me.id} me={me} />
-      ) : (
-        <OtherHome />
-      )}
+      <Header me={me} screens={screens} current={screen} onSignOut={() => void handleSignOut()} signingOut={signingOut} />
+      <ScreenView key={`${me.id}:${screen ?? ""}`} screen={screen} me={me} />
     </div>
   );
+}
+
+function ScreenView({ screen, me }: { screen: ScreenId | null; me: Me }) {
+  switch (screen) {
+    case "health":
+      return <PatientHome me={me} />;
+    case "patients":
+      return <StaffHome me={me} />;
+    case "results":
+      return <ResultsHome me={me} />;
+    case "audit":
+      return <AuditorHome me={me} />;
+    case "members":
+      return <MembersHome me={me} />;
+    case "roles":
+      return <RolesHome me={me} />;
+    case "organisations":
+      return <OrganisationsHome me={me} />;
+    case null:
+      return <OtherHome />;
+  }
 }

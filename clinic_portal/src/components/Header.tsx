@@ -1,11 +1,25 @@
 import type { Me } from "../api/client";
+import { LanguageSwitch, t } from "../i18n";
 import { rolesInWords } from "../lib/format";
+import type { Screen, ScreenId } from "../screens";
 
-export function Header({ me, onSignOut, signingOut }: { me: Me; onSignOut: () => void; signingOut: boolean }) {
+export function Header({
+  me,
+  screens,
+  current,
+  onSignOut,
+  signingOut,
+}: {
+  me: Me;
+  screens: readonly Screen[];
+  current: ScreenId | null;
+  onSignOut: () => void;
+  signingOut: boolean;
+}) {
   return (
     <header className="topbar">
       <div className="topbar-inner">
-        <p className="brand">OHMS clinic portal</p>
+        <p className="brand">{t("common.portalName")}</p>
         <div className="who">
           <p className="who-name" data-testid="me-name">
             {me.full_name}
@@ -20,7 +34,7 @@ export function Header({ me, onSignOut, signingOut }: { me: Me; onSignOut: () =>
             )}
           </p>
           <p className="who-detail">
-            <span>UHID </span>
+            <span>{t("common.uhid")} </span>
             <span className="uhid" data-testid="me-uhid">
               {me.uhid_display}
             </span>
@@ -34,8 +48,24 @@ export function Header({ me, onSignOut, signingOut }: { me: Me; onSignOut: () =>
           disabled={signingOut}
           aria-busy={signingOut}
         >
-          Sign out
+          {signingOut ? t("common.signingOut") : t("common.signOut")}
         </button>
+      </div>
+      <div className="topbar-nav">
+        {screens.length > 1 && (
+          <nav aria-label={t("common.screens")}>
+            <ul className="tabs">
+              {screens.map((s) => (
+                <li key={s.id}>
+                  <a href={`#/${s.id}`} aria-current={s.id === current ? "page" : undefined}>
+                    {t(s.title)}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
+        <LanguageSwitch />
       </div>
     </header>
   );

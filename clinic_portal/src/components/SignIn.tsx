@@ -1,3 +1,4 @@
+import { LanguageSwitch, t } from "../i18n";
 import { useState, type FormEvent } from "react";
 import { signIn } from "../api/client";
 import { problemDetail } from "../lib/format";
@@ -33,7 +34,8 @@ export function SignIn({ notice, onSignedIn }: { notice: string; onSignedIn: () 
   return (
     <main className="signin" id="main">
       <div className="signin-card">
-        <h1>OHMS clinic portal</h1>
+        <LanguageSwitch />
+        <h1>{t("common.portalName")}</h1>
         <p className="muted">Sign in to see your health records, or your patients'.</p>
         <form data-testid="signin-form" className="signin-form" onSubmit={(e) => void submit(e)} noValidate>
           <div className="field">

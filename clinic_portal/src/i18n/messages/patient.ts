@@ -1,0 +1,5 @@
+// Messages of the "patient" area (keys "patient.<what>"); `hi` must have exactly the keys of `en`.
+
+export const en = {} as const;
+
+export const hi: Record<keyof typeof en, string> = {};

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { screenFromHash, screensFor } from "./screens";
+import { catalog } from "./i18n/catalog";
+import { tIn } from "./i18n";
+
+const ids = (roles: string[], permissions: string[]) => screensFor({ roles, permissions }).map((s) => s.id);
+
+describe("screensFor", () => {
+  it("gives patients their own health and nothing of staff", () => {
+    expect(ids(["patient"], ["record:read", "audit:read", "consent:grant"])).toEqual(["health"]);
+  });
+  it("gives clinicians the patient finder, and lab and radiology staff the results screen", () => {
+    expect(ids(["physician"], ["patient:read", "record:read", "record:write"])).toEqual(["patients"]);
+    expect(ids(["lab_technician"], ["patient:read", "record:write"])).toEqual(["results"]);
+    expect(ids(["radiologist"], ["patient:read", "record:write"])).toEqual(["results"]);
+  });
+  it("follows the permissions, not the role: a removed permission removes the screen", () => {
+    expect(ids(["physician"], ["record:read"])).toEqual([]);
+    expect(ids(["lab_technician"], ["patient:read"])).toEqual(["patients"]);
+    expect(ids(["org_admin"], ["member:read", "role:read"])).toEqual(["members", "roles"]);
+    expect(ids(["org_admin"], ["member:read"])).toEqual(["members"]);
+    expect(ids(["auditor"], ["audit:read", "member:read", "role:read"])).toEqual(["audit", "members", "roles"]);
+  });
+  it("gives the system administrator the organisations, and platform auditors the whole log", () => {
+    expect(ids(["system_admin"], ["organization:create", "member:read", "role:read", "audit:read"])).toEqual([
+      "audit",
+      "organisations",
+    ]);
+    expect(ids(["platform_auditor"], ["audit:read"])).toEqual(["audit"]);
+  });
+});
+
+describe("screenFromHash", () => {
+  const screens = screensFor({ roles: ["auditor"], permissions: ["audit:read", "member:read"] });
+  it("opens the screen the address names, else the first", () => {
+    expect(screenFromHash("#/members", screens)).toBe("members");
+    expect(screenFromHash("", screens)).toBe("audit");
+    expect(screenFromHash("#/organisations", screens)).toBe("audit");
+    expect(screenFromHash("#/members", [])).toBeNull();
+  });
+});
+
+describe("the message catalogue", () => {
+  it("has every message in both languages, none empty, with the same placeholders", () => {
+    const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(catalog.en) as (keyof typeof catalog.en)[]) {
+      expect(catalog.hi[key], key).toBeTruthy();
+      expect(placeholders(catalog.hi[key]), key).toEqual(placeholders(catalog.en[key]));
+    }
+    expect(Object.keys(catalog.hi).sort()).toEqual(Object.keys(catalog.en).sort());
+  });
+  it("fills placeholders", () => {
+    expect(tIn("en", "common.loading", { what: "records" })).toBe("Loading records…");
+    expect(tIn("hi", "common.showMore", { what: "रिकॉर्ड" })).toBe("और रिकॉर्ड दिखाएँ");
+  });
+});

@@ -1,0 +1,137 @@
+"""A served OHMS with the demo data and the built portal, and headless Chromium to use it as
+people do. Chromium is Debian's (`scripts/install_system_deps.sh`), driven by playwright."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from api.demo import DEMO_PASSWORD
+from api.portal import CHECKOUT_BUILD
+from scripts.services.ohms import ohms_serve
+from tests.test_cli import Login, ohms_env, parse_logins, run_ohms
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"  # git-ignored
+AXE = CHECKOUT_BUILD.parent / "node_modules" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@dataclass(frozen=True)
+class Demo:
+    base_url: str
+    logins: dict[str, Login]  # by email
+    data_dir: Path
+    password: str = DEMO_PASSWORD
+
+    @property
+    def wallet_file(self) -> Path:
+        """The demo patient's wallet (a keystore file, as a wallet app exports it)."""
+        return self.data_dir / "demo-keys" / "patient-wallet.json"
+
+    def by_role(self, role: str) -> Login:
+        return next(login for login in self.logins.values() if login.role == role)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    # OHMS_PORTAL_DIR: another build of the portal (a developer's, say); the checkout's else.
+    build = Path(os.environ.get("OHMS_PORTAL_DIR") or CHECKOUT_BUILD)
+    assert (build / "index.html").is_file(), \
+        "the portal is not built: `make portal` (make test builds it first)"
+    data_dir = tmp_path_factory.mktemp("portal-data")
+    # Access-log batches close within a second (not a minute), so entries get anchored
+    # while the tests run and the portal can verify them against the chain.
+    env = ohms_env(data_dir) | {"OHMS_AUDIT_BATCH_MAX_SECONDS": "1",
+                                "OHMS_PORTAL_DIR": str(build)}
+    for command in ("migrate", "seed-demo"):
+        done = run_ohms(env, command)
+        assert done.returncode == 0, done.stderr
+        if command == "seed-demo":
+            logins = {login.email: login for login in parse_logins(done.stdout)}
+    with ohms_serve(env) as served:
+        yield Demo(served.base_url, logins, data_dir)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Console:
+    """What the page said on its console: errors fail the test, unless the test said which
+    failed responses it provoked (a wrong password answers 401, and Chromium logs it)."""
+
+    errors: list[str] = field(default_factory=list)
+    expected: list[re.Pattern[str]] = field(default_factory=list)
+
+    def expect_failed_response(self, status: int) -> None:
+        self.expected.append(re.compile(
+            rf"Failed to load resource: the server responded with a status of {status}\b"))
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(p.search(e) for p in self.expected)]
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (no storage shared between tests). Any console error or
+    uncaught exception fails the test, except failed responses the test declared with
+    `console(page).expect_failed_response(status)`."""
+    context = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    page = context.new_page()
+    watch = Console()
+    page.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: watch.errors.append(f"uncaught: {e}"))
+    page.console = watch  # type: ignore[attr-defined]
+    page.errors = watch.errors  # type: ignore[attr-defined]
+    yield page
+    context.close()
+    assert watch.unexpected() == [], "the browser's console had errors"
+
+
+def console(page: Page) -> Console:
+    found: Console = page.console  # type: ignore[attr-defined]
+    return found
+
+
+def check_accessibility(page: Page) -> None:
+    """axe-core on the screen as it is now; fails on serious or critical violations. axe
+    is evaluated through the DevTools protocol, so the portal's CSP stays on."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    found: list[str] = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)""")
+    assert found == [], found
+
+
+def screenshots(page: Page, name: str) -> list[Path]:
+    """The screen at 1280x800 and at 390x844 (a phone), full page, under tests/e2e/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    before = page.viewport_size or DESKTOP
+    taken = []
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)  # type: ignore[arg-type]
+        path = SCREENSHOTS / f"{name}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        taken.append(path)
+    page.set_viewport_size(before)  # type: ignore[arg-type]
+    return taken
+
