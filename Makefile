@@ -21,7 +21,7 @@ PORTAL_STAMP := $(PORTAL)/node_modules/.stamp
 PORTAL_API := $(PORTAL)/openapi.json
 PORTAL_BUILD := $(PORTAL)/dist/index.html
 API_SOURCES := $(shell find api -name '*.py' -not -path '*/__pycache__/*')
-PORTAL_SOURCES := $(shell find $(PORTAL)/src -type f -not -name schema.d.ts 2>/dev/null) \
+PORTAL_SOURCES := $(shell find $(PORTAL)/src $(PORTAL)/build-tools -type f -not -name schema.d.ts 2>/dev/null) \
 	$(wildcard $(PORTAL)/index.html $(PORTAL)/vite.config.ts $(PORTAL)/tsconfig*.json)
 
 .PHONY: run test deps python-deps node-deps system-deps portal lint typecheck unit clean

@@ -57,8 +57,9 @@ class Unauthenticated(DomainError):
     status = 401
     type_slug = "unauthenticated"
 
-    def __init__(self, detail: str = "Authentication required") -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+    def __init__(self, detail: str = "Authentication required", *,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"} | (headers or {}))
 
 
 class Forbidden(DomainError):

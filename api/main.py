@@ -28,7 +28,14 @@ from api.imaging.router import (
 )
 from api.imaging.router import router as imaging_router
 from api.logging_setup import configure_logging
-from api.middleware import AccessLog, BodySizeLimit, JsonBodyGuard, SecurityHeaders, UploadGate
+from api.middleware import (
+    AccessLog,
+    BodySizeLimit,
+    JsonBodyGuard,
+    SecurityHeaders,
+    UploadGate,
+    portal_csp,
+)
 from api.notifications.router import router as notifications_router
 from api.openapi_docs import document_problem_responses
 from api.portal import mount_portal, portal_build, portal_headers
@@ -117,6 +124,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if build is not None:
         mount_portal(app, build)
     app.add_middleware(SecurityHeaders, docs_paths=DOCS_PATHS,
+                       portal_policy=portal_csp(settings.chain_public_rpc_url),
                        **(portal_headers() if build is not None else {}))
 
     return app

@@ -9,6 +9,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 from starlette.exceptions import HTTPException
@@ -179,6 +180,17 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 PORTAL_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
               "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
               "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def portal_csp(chain_public_rpc_url: str | None) -> str:
+    """The portal's CSP, letting it also read the chain node browsers are pointed at."""
+    if not chain_public_rpc_url:
+        return PORTAL_CSP
+    parts = urlsplit(chain_public_rpc_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("chain_public_rpc_url must be an http(s) URL")
+    return PORTAL_CSP.replace("connect-src 'self'",
+                              f"connect-src 'self' {parts.scheme}://{parts.netloc}")
 # The interactive API docs (Swagger UI from the installed package, one inline bootstrap script).
 DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; "
             "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
@@ -190,8 +202,10 @@ class SecurityHeaders:
     where a response may carry a token or personal data (every API response)."""
 
     def __init__(self, app: ASGIApp, *, docs_paths: tuple[str, ...] = (),
-                 portal_pages: tuple[str, ...] = (), portal_prefix: str | None = None) -> None:
+                 portal_pages: tuple[str, ...] = (), portal_prefix: str | None = None,
+                 portal_policy: str = PORTAL_CSP) -> None:
         self.app = app
+        self.portal_policy = portal_policy
         self.docs_paths = docs_paths
         self.portal_pages = portal_pages  # exact paths of the portal's pages
         self.portal_prefix = portal_prefix  # its built assets
@@ -204,7 +218,7 @@ class SecurityHeaders:
         csp = DOCS_CSP if path.startswith(self.docs_paths) else API_CSP
         if path in self.portal_pages or (self.portal_prefix is not None
                                          and path.startswith(self.portal_prefix)):
-            csp = PORTAL_CSP
+            csp = self.portal_policy
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
 
     # Chain: the embedded dev chain (a SQLite file in data_dir) unless an RPC URL is given.
     chain_rpc_url: str | None = None
+    chain_public_rpc_url: str | None = Field(
+        default=None,
+        description="A JSON-RPC URL of the chain that browsers may read (the portal verifies "
+                    "access-log entries against it; the portal's CSP allows it); default: the "
+                    "service's read-only RPC of its embedded chain, none with an external node",
+    )
     chain_private_key: SecretStr | None = Field(
         default=None, description="Operator key that relays consents and anchors audit batches"
     )

@@ -8,7 +8,7 @@ export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "src/api/schema.d.ts"] },
   js.configs.recommended,
   {
-    files: ["src/**/*.{ts,tsx}", "vite.config.ts"],
+    files: ["src/**/*.{ts,tsx}", "vite.config.ts", "build-tools/**/*.ts"],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {

@@ -16,6 +16,7 @@ from api.audit.models import AccessLogEntry, AuditBatch
 from api.audit.schemas import (
     AuditEntryOut,
     BatchOut,
+    ChainInfo,
     EntryProof,
     PlatformAuditorCreate,
     PlatformAuditorOut,
@@ -127,6 +128,19 @@ def list_batches(
 
 
 READ_ONLY_RPC = DevChain.READ_METHODS
+DEV_CHAIN_RPC_PATH = "/api/v1/chain/rpc"
+
+
+@router.get("/chain", dependencies=[Depends(public)], responses=problem_responses(503))
+def chain_info(container: ContainerDep) -> ChainInfo:
+    """The chain the access log is anchored on, and the JSON-RPC URL a browser may read it
+    from, so people can check entries against the chain without trusting this service."""
+    deployment = container.chain.deployment
+    rpc_url = container.settings.chain_public_rpc_url
+    if rpc_url is None and container.chain.read_only_rpc is not None:
+        rpc_url = DEV_CHAIN_RPC_PATH
+    return ChainInfo(chain_id=deployment.chain_id, audit_anchor=deployment.audit_anchor,
+                     consent_registry=deployment.consent_registry, rpc_url=rpc_url)
 
 
 @router.post("/chain/rpc", dependencies=[Depends(public)],

@@ -48,6 +48,17 @@ class BatchOut(BaseModel):
     anchored_block: int | None
 
 
+class ChainInfo(BaseModel):
+    """Where a browser reads the chain to check the access log itself."""
+
+    chain_id: int
+    audit_anchor: str = Field(description="Address of the AuditAnchor contract")
+    consent_registry: str = Field(description="Address of the ConsentRegistry contract")
+    rpc_url: str | None = Field(
+        description="JSON-RPC URL to read the chain from (relative: this service's read-only "
+                    "RPC of its embedded chain); null when none is offered to browsers")
+
+
 class PlatformAuditorCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

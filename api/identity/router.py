@@ -18,8 +18,8 @@ from api.deps import (
     public,
     require,
 )
-from api.errors import Invalid, NotFound, problem_responses
-from api.identity import members, service
+from api.errors import Invalid, NotFound, Unauthenticated, problem_responses
+from api.identity import members, portal_session, service
 from api.identity.models import User
 from api.identity.schemas import (
     Me,
@@ -54,8 +54,16 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-def _tokens(pair: service.TokenPair) -> TokenResponse:
-    return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token,
+def _tokens(pair: service.TokenPair, request: Request, response: Response,
+            container: ContainerDep) -> TokenResponse:
+    """The new pair; for a portal session the refresh token goes into its httpOnly cookie."""
+    refresh_token: str | None = pair.refresh_token
+    if portal_session.wants_cookie(request):
+        portal_session.set_refresh_cookie(
+            response, request, pair.refresh_token,
+            max_age=container.settings.refresh_token_ttl_seconds)
+        refresh_token = None
+    return TokenResponse(access_token=pair.access_token, refresh_token=refresh_token,
                          token_type=pair.token_type, expires_in=pair.expires_in)
 
 
@@ -75,8 +83,8 @@ def register(
 
 @router.post("/auth/token", responses=AUTH_ERRORS, dependencies=[Depends(public)])
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, db: SystemDB,
-    container: ContainerDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, response: Response,
+    db: SystemDB, container: ContainerDep,
 ) -> TokenResponse:
     """OAuth2 password flow; `username` is the email or the UHID."""
     if len(form.password) > 128 or len(form.username) > 320:
@@ -84,21 +92,44 @@ def token(
     container.attempts.sign_in(client=_client_address(request),
                                account=service.sign_in_key(form.username))
     return _tokens(service.login_with_password(
-        db, container, username=form.username, password=form.password))
+        db, container, username=form.username, password=form.password),
+        request, response, container)
 
 
 @router.post("/auth/refresh", responses=AUTH_ERRORS, dependencies=[Depends(public)])
-def refresh(body: RefreshRequest, db: SystemDB, container: ContainerDep) -> TokenResponse:
-    """Exchange a refresh token for a new pair; each refresh token works once."""
-    return _tokens(service.refresh_tokens(db, container, body.refresh_token))
+def refresh(
+    request: Request, response: Response, db: SystemDB, container: ContainerDep,
+    body: RefreshRequest | None = None,
+) -> TokenResponse:
+    """Exchange a refresh token for a new pair; each refresh token works once. The portal
+    sends none in the body: its session's cookie is used (same origin only)."""
+    if body is not None:
+        token = body.refresh_token
+    else:
+        assert container.settings.public_url is not None
+        token = portal_session.cookie_refresh_token(request, container.settings.public_url)
+    try:
+        pair = service.refresh_tokens(db, container, token)
+    except Unauthenticated as exc:
+        if body is None:  # the cookie no longer works: the refusal also removes it
+            raise Unauthenticated(exc.detail, headers={
+                "Set-Cookie": portal_session.cleared_cookie(request)}) from exc
+        raise
+    return _tokens(pair, request, response, container)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT,
              responses=problem_responses(401))
-def logout(principal: Annotated[Principal, Depends(authenticated)], db: SystemDB) -> Response:
-    """End this sign-in: its access and refresh tokens stop working."""
+def logout(
+    principal: Annotated[Principal, Depends(authenticated)], request: Request, db: SystemDB
+) -> Response:
+    """End this sign-in: its access and refresh tokens stop working (and a portal session's
+    cookie is removed)."""
     service.logout(db, principal.session_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    if portal_session.wants_cookie(request):
+        portal_session.clear_refresh_cookie(response, request)
+    return response
 
 
 @router.post("/auth/siwe/nonce", responses=problem_responses(429),
@@ -113,14 +144,16 @@ def siwe_nonce(request: Request, db: SystemDB, container: ContainerDep) -> SiweN
 
 @router.post("/auth/siwe/verify", responses=AUTH_ERRORS, dependencies=[Depends(public)])
 def siwe_verify(
-    body: SiweSignedMessage, request: Request, db: SystemDB, container: ContainerDep
+    body: SiweSignedMessage, request: Request, response: Response, db: SystemDB,
+    container: ContainerDep,
 ) -> TokenResponse:
     """Sign in with a wallet: the tokens of the account the address is linked to."""
     # A sign-in like the password one: the same limits, per client and per address named.
     container.attempts.sign_in(client=_client_address(request),
                                account=service.siwe_address(body.message) or "siwe:malformed")
     return _tokens(service.login_with_siwe(db, container, message=body.message,
-                                           signature=body.signature))
+                                           signature=body.signature),
+                   request, response, container)
 
 
 @router.get("/me", responses=problem_responses(401))

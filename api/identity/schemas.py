@@ -44,7 +44,9 @@ class Registered(BaseModel):
 
 class TokenResponse(BaseModel):
     access_token: str
-    refresh_token: str
+    refresh_token: str | None = Field(
+        description="Works once, for a new pair at /auth/refresh; null for a portal session "
+                    "(`X-OHMS-Session: cookie`), whose refresh token is an httpOnly cookie")
     token_type: str = "bearer"  # noqa: S105 - OAuth2 token type
     expires_in: int = Field(description="Seconds until the access token expires")
 

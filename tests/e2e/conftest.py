@@ -118,7 +118,8 @@ def check_accessibility(page: Page) -> None:
     found: list[str] = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
             .filter(v => v.impact === 'serious' || v.impact === 'critical')
-            .map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)""")
+            .map(v => `${v.id} (${v.impact}): ${v.help} at `
+                      + v.nodes.map(n => n.target.join(' ')).join(', '))""")
     assert found == [], found
 
 

@@ -9,9 +9,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from api.middleware import PORTAL_CSP
-from api.portal import CHECKOUT_BUILD
 from tests.e2e.conftest import PHONE, Demo, check_accessibility, console, screenshots
-
 
 
 def sign_in(page: Page, demo: Demo, email: str, password: str | None = None) -> None:
@@ -87,18 +85,25 @@ def test_a_wrong_password_is_told_and_nothing_opens(page: Page, demo: Demo) -> N
 
 
 def test_a_reload_keeps_the_session_and_signing_out_ends_it(page: Page, demo: Demo) -> None:
+    """The refresh token is an httpOnly, SameSite=Strict cookie of the auth routes: no
+    script of the page can read it, nothing secret is in web storage, and a reload signs
+    in again through it; signing out ends it on the server."""
     sign_in(page, demo, "patient@ohms.demo")
     expect(page.get_by_test_id("me-name")).to_have_text("Priya Patient")
     page.reload(wait_until="networkidle")
     expect(page.get_by_test_id("me-name")).to_have_text("Priya Patient")
-    refresh_token = page.evaluate(
-        "Object.values(sessionStorage).find(v => typeof v === 'string' && v.length > 20)")
-    assert refresh_token
-    page.get_by_test_id("signout").click()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "ohms_refresh")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/api/v1/auth"
+    assert "ohms_refresh" not in page.evaluate("document.cookie")
+    stored = page.evaluate("JSON.stringify([Object.entries(localStorage), "
+                           "Object.entries(sessionStorage)])")
+    assert cookie["value"] not in stored and "eyJ" not in stored  # no token, no JWT
+    page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_test_id("signin-form")).to_be_visible()
-    # Signed out on the server: the refresh token the tab held no longer works.
+    # Signed out on the server: the cookie the browser held no longer works.
     with httpx.Client(base_url=demo.base_url) as client:
-        r = client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token})
+        r = client.post("/api/v1/auth/refresh", json={"refresh_token": cookie["value"]})
         assert r.status_code == 401, r.text
     page.reload(wait_until="networkidle")
     expect(page.get_by_test_id("signin-form")).to_be_visible()

@@ -1,9 +1,13 @@
 // The typed OHMS API client and the sign-in session.
 //
-// The access token lives in memory only (gone when the tab closes or reloads); the refresh
-// token is kept in sessionStorage so a reload of this tab can get a new access token. Every
-// request carries `Authorization: Bearer <access token>`; a 401 leads to one refresh
-// (`POST /api/v1/auth/refresh`) and one retry of the request.
+// The access token lives in memory only (gone when the tab closes or reloads). The refresh
+// token is never seen by any script: the service keeps it in an httpOnly, SameSite=Strict
+// cookie for the auth routes, because every auth request says `X-OHMS-Session: cookie`. A
+// reload refreshes through that cookie. Every request carries `Authorization: Bearer
+// <access token>`; a 401 leads to one refresh and one retry of the request.
+//
+// localStorage holds one non-secret flag, "a portal session may exist", so that a visitor
+// who never signed in is not sent to the refresh route for nothing.
 
 import createClient, { type Middleware } from "openapi-fetch";
 import { outcome, type Outcome } from "../lib/outcome";
@@ -17,36 +21,47 @@ export type NotificationOut = components["schemas"]["NotificationOut"];
 export type PatientSummary = components["schemas"]["PatientSummary"];
 export type DirectoryEntry = components["schemas"]["DirectoryEntry"];
 export type Problem = components["schemas"]["Problem"];
-type TokenResponse = components["schemas"]["TokenResponse"];
+export type TokenResponse = components["schemas"]["TokenResponse"];
 
-const REFRESH_KEY = "ohms.portal.refresh_token";
+const SESSION_HEADER = "X-OHMS-Session";
+const SESSION_HINT_KEY = "ohms.portal.session";
 // Requests that must never carry the bearer token nor trigger a refresh.
-const NO_AUTH_PATHS = new Set<string>(["/api/v1/auth/token", "/api/v1/auth/refresh"]);
+const NO_AUTH_PATHS = new Set<string>(["/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/siwe/verify"]);
+// Requests that set, use or clear the session's cookie.
+const COOKIE_PATHS = new Set<string>([...NO_AUTH_PATHS, "/api/v1/auth/logout"]);
 
 let accessToken: string | null = null;
 let refreshing: Promise<boolean> | null = null;
 const sessionEndedListeners = new Set<() => void>();
 
-function storage(): Storage | null {
+function hints(): Storage | null {
   try {
-    return typeof sessionStorage === "undefined" ? null : sessionStorage;
+    return typeof localStorage === "undefined" ? null : localStorage;
   } catch {
     return null; // storage disabled by the browser
   }
 }
 
-function storedRefreshToken(): string | null {
-  return storage()?.getItem(REFRESH_KEY) ?? null;
+function mayHaveSession(): boolean {
+  return hints()?.getItem(SESSION_HINT_KEY) === "1";
 }
 
-function keepTokens(tokens: TokenResponse): void {
+/** Keep the tokens of a sign-in or refresh: the access token in memory, the refresh token
+ * stays in its cookie (the body has none). */
+export function adoptTokens(tokens: TokenResponse): void {
   accessToken = tokens.access_token;
-  storage()?.setItem(REFRESH_KEY, tokens.refresh_token);
+  hints()?.setItem(SESSION_HINT_KEY, "1");
 }
 
 function clearTokens(): void {
   accessToken = null;
-  storage()?.removeItem(REFRESH_KEY);
+  hints()?.removeItem(SESSION_HINT_KEY);
+}
+
+/** The Authorization header value for requests made outside the typed client (an
+ * XMLHttpRequest upload that reports its progress), or null when signed out. */
+export function authorizationHeader(): string | null {
+  return accessToken ? `Bearer ${accessToken}` : null;
 }
 
 /** Called when the session ends on its own (the refresh token no longer works). */
@@ -61,9 +76,10 @@ const retryCopies = new Map<string, Request>();
 
 const auth: Middleware = {
   onRequest({ request, schemaPath, id }) {
-    if (NO_AUTH_PATHS.has(schemaPath)) return undefined;
+    if (COOKIE_PATHS.has(schemaPath)) request.headers.set(SESSION_HEADER, "cookie");
+    if (NO_AUTH_PATHS.has(schemaPath)) return request;
     if (accessToken) request.headers.set("Authorization", `Bearer ${accessToken}`);
-    if (storedRefreshToken()) retryCopies.set(id, request.clone());
+    if (mayHaveSession()) retryCopies.set(id, request.clone());
     return request;
   },
   async onResponse({ response, schemaPath, id, options }) {
@@ -93,24 +109,23 @@ function notifySessionEnded(): void {
 }
 
 /**
- * Trade the stored refresh token for new tokens. Concurrent callers share one attempt
+ * Trade the session's cookie for a new access token. Concurrent callers share one attempt
  * (a refresh token works once). False, with the tokens cleared, when it does not work.
  */
 export function refreshSession(): Promise<boolean> {
   if (refreshing) return refreshing;
-  const token = storedRefreshToken();
-  if (!token) return Promise.resolve(false);
+  if (!mayHaveSession()) return Promise.resolve(false);
   refreshing = (async () => {
     try {
-      const { data } = await api.POST("/api/v1/auth/refresh", { body: { refresh_token: token } });
+      const { data } = await api.POST("/api/v1/auth/refresh", { credentials: "same-origin" });
       if (data) {
-        keepTokens(data);
+        adoptTokens(data);
         return true;
       }
       clearTokens();
       return false;
     } catch {
-      // The network failed: keep the refresh token so a later attempt may still work.
+      // The network failed: the cookie is kept, so a later attempt may still work.
       accessToken = null;
       return false;
     } finally {
@@ -120,7 +135,7 @@ export function refreshSession(): Promise<boolean> {
   return refreshing;
 }
 
-/** After a reload: a new access token from the stored refresh token, if there is one. */
+/** After a reload: a new access token from the session's cookie, if there may be one. */
 export function restoreSession(): Promise<boolean> {
   if (accessToken) return Promise.resolve(true);
   return refreshSession();
@@ -142,14 +157,14 @@ export async function signIn(email: string, password: string): Promise<Outcome<n
     }),
   );
   if (!result.ok) return result;
-  keepTokens(result.value);
+  adoptTokens(result.value);
   return { ok: true, value: null };
 }
 
 /** End the sign-in on the server (best effort) and forget the tokens here. */
 export async function signOut(): Promise<void> {
   try {
-    if (accessToken || storedRefreshToken()) await api.POST("/api/v1/auth/logout");
+    if (accessToken) await api.POST("/api/v1/auth/logout");
   } catch {
     // Offline: the tokens are forgotten here all the same.
   } finally {

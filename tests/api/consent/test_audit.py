@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from web3.providers.base import JSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
@@ -179,3 +180,32 @@ def test_break_glass_is_for_emergency_roles_with_a_reason(ohms: Ohms) -> None:
     head = chain.block_number()
     events = [e for e in chain.events(0, head) if e.name == "BreakGlassAccess"]
     assert events, "the emergency access is flagged on chain"
+
+
+def test_the_chain_info_tells_browsers_where_to_check_the_log(ohms: Ohms) -> None:
+    r = ohms.client.get("/api/v1/chain")
+    assert r.status_code == 200, r.text
+    info = r.json()
+    deployment = ohms.container.chain.deployment
+    assert info["chain_id"] == deployment.chain_id
+    assert info["audit_anchor"] == deployment.audit_anchor
+    assert info["consent_registry"] == deployment.consent_registry
+    if ohms.kind == "real":  # an external node, no public URL configured: none offered
+        assert info["rpc_url"] is None
+    else:  # the embedded chain: its read-only RPC, and it answers for that contract
+        assert info["rpc_url"] == "/api/v1/chain/rpc"
+        code = ohms.client.post(info["rpc_url"], json={
+            "jsonrpc": "2.0", "id": 1, "method": "eth_getCode",
+            "params": [info["audit_anchor"], "latest"]}).json()
+        assert code["result"] not in ("0x", None)
+
+
+def test_the_portal_csp_allows_the_public_chain_node_only() -> None:
+    from api.middleware import PORTAL_CSP, portal_csp
+
+    assert portal_csp(None) == PORTAL_CSP
+    policy = portal_csp("https://rpc.example.org:8545/v1/key")
+    assert "connect-src 'self' https://rpc.example.org:8545;" in policy
+    assert "unsafe-inline" not in policy
+    with pytest.raises(ValueError):
+        portal_csp("javascript:alert(1)")
