@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages `make test` needs when they are missing:
 # PostgreSQL 15 binaries (throwaway test cluster), Orthanc with its DICOMweb plugin, and
-# Chromium for the portal's browser tests (driven by Python playwright; never
+# Chromium (and a Devanagari font) for the portal's browser tests (driven by Python playwright; never
 # `playwright install`, which downloads a browser from a host that is not reachable here).
 # Never starts the packaged system services: the tests run their own instances.
 set -euo pipefail
@@ -11,6 +11,8 @@ missing=()
 command -v Orthanc >/dev/null 2>&1 || missing+=(orthanc)
 [ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || missing+=(orthanc-dicomweb)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# A Devanagari font, so the portal's Hindi screens render in headless Chromium's screenshots.
+[ -f /usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf ] || missing+=(fonts-lohit-deva)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

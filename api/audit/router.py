@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 from sqlalchemy import ColumnElement, or_, select, true
 
 from api.audit import service
@@ -21,8 +22,9 @@ from api.audit.schemas import (
     PlatformAuditorCreate,
     PlatformAuditorOut,
 )
+from api.consent.catalog import PURPOSES
 from api.deps import ContainerDep, Principal, SystemDB, public, require
-from api.errors import NotFound, problem_responses
+from api.errors import Invalid, NotFound, problem_responses
 from api.identity import service as identity
 from api.paging import Page
 from api.roles.catalog import Role
@@ -54,16 +56,31 @@ def _visible_entries(principal: Principal) -> ColumnElement[bool]:
 def search_entries(
     principal: Annotated[Principal, Depends(require("audit:read"))], db: SystemDB,
     page: Page, patient: Annotated[str | None, Query(max_length=20)] = None,
+    accessor: Annotated[str | None, Query(max_length=20)] = None,
+    purpose: Annotated[str | None, Query(pattern=f"^({'|'.join(PURPOSES)})$")] = None,
     outcome: Annotated[str | None, Query(pattern="^(granted|denied)$")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="From this time (inclusive)")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Before this time")] = None,
 ) -> list[AuditEntryOut]:
     """Accesses the caller may see (patients: to their records; auditors: by their
-    organisation's staff; platform auditors: all), newest first. `patient` narrows to one
-    UHID; a UHID with nothing visible, known or not, gives an empty page."""
+    organisation's staff; platform auditors: all), newest first. `patient` and `accessor`
+    narrow to one UHID each (a UHID with nothing visible, known or not, gives an empty page);
+    `purpose`, `outcome` and the time range [`since`, `until`) narrow further."""
+    if since is not None and until is not None and since >= until:
+        raise Invalid("`since` must be before `until`")
     query = select(AccessLogEntry).where(_visible_entries(principal))
     if patient is not None:
         query = query.where(AccessLogEntry.patient_uhid == patient)
+    if accessor is not None:
+        query = query.where(AccessLogEntry.accessor_uhid == accessor)
+    if purpose is not None:
+        query = query.where(AccessLogEntry.purpose == purpose)
     if outcome is not None:
         query = query.where(AccessLogEntry.outcome == outcome)
+    if since is not None:
+        query = query.where(AccessLogEntry.at >= since)
+    if until is not None:
+        query = query.where(AccessLogEntry.at < until)
     rows = db.scalars(query.order_by(AccessLogEntry.at.desc(), AccessLogEntry.id)
                       .limit(page.limit).offset(page.offset))
     return [_entry_out(e) for e in rows]

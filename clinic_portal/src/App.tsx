@@ -1,18 +1,24 @@
-import { useCallback, useEffect, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { api, onSessionEnded, restoreSession, signOut, type Me } from "./api/client";
-import { AuditorHome } from "./components/AuditorHome";
 import { Header } from "./components/Header";
-import { MembersHome } from "./components/MembersHome";
-import { OrganisationsHome } from "./components/OrganisationsHome";
-import { PatientHome } from "./components/PatientHome";
-import { ResultsHome } from "./components/ResultsHome";
-import { RolesHome } from "./components/RolesHome";
 import { SignIn } from "./components/SignIn";
-import { OtherHome, StaffHome } from "./components/StaffHome";
-import { I18nProvider, t } from "./i18n";
+import { I18nProvider, t, useI18n } from "./i18n";
 import { problemDetail } from "./lib/format";
 import { outcome } from "./lib/outcome";
+import { lockWallet } from "./lib/wallet";
 import { screenFromHash, screensFor, type ScreenId } from "./screens";
+
+// Each screen is loaded when first opened: the sign-in page loads none of them.
+const PatientHome = lazy(() => import("./components/PatientHome").then((m) => ({ default: m.PatientHome })));
+const StaffHome = lazy(() => import("./components/StaffHome").then((m) => ({ default: m.StaffHome })));
+const OtherHome = lazy(() => import("./components/StaffHome").then((m) => ({ default: m.OtherHome })));
+const ResultsHome = lazy(() => import("./components/ResultsHome").then((m) => ({ default: m.ResultsHome })));
+const AuditorHome = lazy(() => import("./components/AuditorHome").then((m) => ({ default: m.AuditorHome })));
+const MembersHome = lazy(() => import("./components/MembersHome").then((m) => ({ default: m.MembersHome })));
+const RolesHome = lazy(() => import("./components/RolesHome").then((m) => ({ default: m.RolesHome })));
+const OrganisationsHome = lazy(() =>
+  import("./components/OrganisationsHome").then((m) => ({ default: m.OrganisationsHome })),
+);
 
 type View = { kind: "starting" } | { kind: "signed-out"; notice: string } | { kind: "signed-in"; me: Me };
 
@@ -25,6 +31,8 @@ export function App() {
 }
 
 function Portal() {
+  // Read here so a change of language re-renders every screen below with its new words.
+  useI18n();
   const [view, setView] = useState<View>({ kind: "starting" });
   const [signingOut, setSigningOut] = useState(false);
   const [hash, setHash] = useState(() => window.location.hash);
@@ -80,6 +88,7 @@ function Portal() {
 
   const handleSignOut = useCallback(async () => {
     setSigningOut(true);
+    lockWallet(); // the wallet's key is forgotten with the sign-in
     await signOut();
     setSigningOut(false);
     setView({ kind: "signed-out", notice: "" });
@@ -106,7 +115,17 @@ function Portal() {
         {t("common.skipToContent")}
       </a>
       <Header me={me} screens={screens} current={screen} onSignOut={() => void handleSignOut()} signingOut={signingOut} />
-      <ScreenView key={`${me.id}:${screen ?? ""}`} screen={screen} me={me} />
+      <Suspense
+        fallback={
+          <main className="content" id="main">
+            <p className="muted loading" role="status">
+              {t("common.loadingPortal")}
+            </p>
+          </main>
+        }
+      >
+        <ScreenView key={`${me.id}:${screen ?? ""}`} screen={screen} me={me} />
+      </Suspense>
     </div>
   );
 }

@@ -27,7 +27,10 @@ const RULES: readonly (Screen & { allowed: (me: Who) => boolean })[] = [
   {
     id: "audit",
     title: "nav.audit",
-    allowed: (me) => !me.roles.includes("patient") && me.permissions.includes("audit:read"),
+    // Patients read their own log on their own screen; the system administrator runs the
+    // platform and reads nobody's accesses (platform auditors do).
+    allowed: (me) =>
+      !me.roles.includes("patient") && !me.roles.includes("system_admin") && me.permissions.includes("audit:read"),
   },
   { id: "members", title: "nav.members", allowed: (me) => me.permissions.includes("member:read") && hasOrg(me) },
   { id: "roles", title: "nav.roles", allowed: (me) => me.permissions.includes("role:read") && hasOrg(me) },

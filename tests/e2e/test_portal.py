@@ -15,14 +15,14 @@ from tests.e2e.conftest import PHONE, Demo, check_accessibility, console, screen
 def sign_in(page: Page, demo: Demo, email: str, password: str | None = None) -> None:
     page.goto(demo.base_url + "/", wait_until="networkidle")
     form = page.get_by_test_id("signin-form")
-    form.locator("input[type=email]").fill(email)
-    form.locator("input[type=password]").fill(password or demo.password)
+    form.get_by_label("Email").fill(email)
+    form.get_by_label("Password").fill(password or demo.password)
     page.get_by_role("button", name="Sign in").click()
 
 
 def unlock_wallet(page: Page, demo: Demo, address: str) -> None:
     """Import the demo patient's wallet file into the built-in wallet and unlock it."""
-    panel = page.get_by_test_id("wallet")
+    panel = page.get_by_role("region", name="Wallet", exact=True)
     panel.get_by_test_id("wallet-import").set_input_files(str(demo.wallet_file))
     panel.get_by_test_id("wallet-password").fill(demo.password)
     panel.get_by_role("button", name="Unlock").click()
@@ -57,11 +57,11 @@ def test_a_patient_signs_in_and_sees_their_records_consents_and_accesses(
     expect(page.get_by_test_id("me-name")).to_have_text("Priya Patient")
     uhid = page.get_by_test_id("me-uhid").inner_text()
     assert re.sub(r"\D", "", uhid) == patient.uhid
-    records = page.get_by_test_id("records")
-    expect(records.locator("li").first).to_be_visible()
+    records = page.get_by_role("region", name="Records", exact=True)
+    expect(records.get_by_role("listitem").first).to_be_visible()
     assert "{" not in records.inner_text()  # shown as people read it, never as JSON
-    for section in ("consents", "access-log", "notifications"):
-        expect(page.get_by_test_id(section)).to_be_visible()
+    for section in ("Consents", "Who accessed my records", "Notifications"):
+        expect(page.get_by_role("region", name=section, exact=True)).to_be_visible()
     check_accessibility(page)
     screenshots(page, "patient")
 
@@ -69,7 +69,8 @@ def test_a_patient_signs_in_and_sees_their_records_consents_and_accesses(
 def test_the_patient_view_fits_a_phone(page: Page, demo: Demo) -> None:
     page.set_viewport_size(PHONE)  # type: ignore[arg-type]
     sign_in(page, demo, "patient@ohms.demo")
-    expect(page.get_by_test_id("records").locator("li").first).to_be_visible()
+    expect(page.get_by_role("region", name="Records", exact=True).get_by_role("listitem").first
+           ).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
     screenshots(page, "patient-phone")
@@ -111,13 +112,16 @@ def test_a_reload_keeps_the_session_and_signing_out_ends_it(page: Page, demo: De
 
 def test_a_physician_finds_a_patient_by_uhid(page: Page, demo: Demo) -> None:
     patient = demo.logins["patient@ohms.demo"]
+    # The hospital keeps its own keys: its chart asks the keystore tier once, and says so.
+    console(page).expect_failed_response(409)
     sign_in(page, demo, "physician@hospital.demo")
     expect(page.get_by_test_id("me-name")).to_have_text("Dr. Farah Khan")
-    finder = page.get_by_test_id("find-patient")
+    finder = page.get_by_role("region", name="Find a patient")
     finder.get_by_label("Patient UHID").fill(patient.uhid)
     finder.get_by_role("button", name="Find").click()
-    card = page.get_by_test_id("patient-card")
-    expect(card).to_contain_text("Priya Patient")
+    expect(page.get_by_role("heading", name="Priya Patient")).to_be_visible()
+    expect(page.get_by_role("region", name="Chart").get_by_role("note")).to_contain_text(
+        "keeps its own keys")
     check_accessibility(page)
     screenshots(page, "physician-finds")
     console(page).expect_failed_response(422)  # a UHID whose check digit is wrong
@@ -143,12 +147,12 @@ def test_the_patient_opens_her_records_with_her_wallet_file(page: Page, demo: De
     sign_in(page, demo, "patient@ohms.demo")
     unlock_wallet(page, demo, wallet.address)
     page.get_by_role("button", name="Open my records").click()
-    opened = page.get_by_test_id("records").get_by_test_id("record-open")
+    opened = page.get_by_role("region", name="Records", exact=True).get_by_test_id("record-open")
     expect(opened.filter(has_text="Hemoglobin A1c")).to_contain_text("6.4")
     expect(opened.filter(has_text="Penicillin")).to_contain_text(
         re.compile("high criticality", re.IGNORECASE))
     expect(opened.filter(has_text="Progress note")).to_contain_text("blood pressure")
-    assert "{" not in page.get_by_test_id("records").inner_text()
+    assert "{" not in page.get_by_role("region", name="Records", exact=True).inner_text()
     check_accessibility(page)
     screenshots(page, "patient-records-open")
     assert sent and not [r for r in sent if any(secret in r for secret in secrets)]
@@ -159,15 +163,16 @@ def test_a_physician_writes_vital_signs_and_an_allergy_for_the_patient(
     """Forms that make valid FHIR: the service accepts them (it validates them as FHIR R4),
     seals them to the patient, and they appear in the list at once."""
     patient = demo.logins["patient@ohms.demo"]
+    console(page).expect_failed_response(409)  # the hospital keeps its own keys
     sign_in(page, demo, "physician@hospital.demo")
-    finder = page.get_by_test_id("find-patient")
+    finder = page.get_by_role("region", name="Find a patient")
     finder.get_by_label("Patient UHID").fill(patient.uhid)
     finder.get_by_role("button", name="Find").click()
-    expect(page.get_by_test_id("patient-card")).to_contain_text("Priya Patient")
-    records = page.get_by_test_id("records").locator("li")
+    expect(page.get_by_role("heading", name="Priya Patient")).to_be_visible()
+    records = page.get_by_role("region", name="Chart").get_by_role("listitem")
     expect(records.first).to_be_visible()
     before = records.count()
-    write = page.get_by_test_id("write-record")
+    write = page.get_by_role("region", name="Write for this patient")
 
     write.get_by_role("button", name="Vital signs").click()
     write.get_by_label("Heart rate (/min)").fill("400")
@@ -215,18 +220,18 @@ def test_the_patient_shares_lab_results_then_revokes_the_grant(page: Page, demo:
     clinic = "Riverside Family Clinic"
     sign_in(page, demo, "patient@ohms.demo")
     unlock_wallet(page, demo, wallet.address)
-    share = page.get_by_test_id("grant")
-    who = share.get_by_label("Who")
+    share = page.get_by_role("region", name="Share my records")
+    who = share.get_by_role("combobox", name="Organisation")
     who.select_option(label=next(o for o in who.locator("option").all_inner_texts()
                                  if o.startswith(clinic)))
-    share.get_by_label("What").select_option(label="Lab results")
+    share.get_by_role("combobox", name="What", exact=True).select_option(label="Lab results")
     summary = share.get_by_test_id("grant-summary")
     expect(summary).to_contain_text(clinic)
     expect(summary).to_contain_text(re.compile("lab results", re.IGNORECASE))
     share.get_by_role("button", name="Sign and share").click()
     expect(share.get_by_role("status")).to_contain_text("Shared")
 
-    consents = page.get_by_test_id("consents")
+    consents = page.get_by_role("region", name="Consents", exact=True)
     granted = consents.locator("li").filter(has_text=clinic)
     refresh = consents.get_by_role("button", name="Refresh")
     for _ in range(60):  # the indexer follows the chain in the background
@@ -266,7 +271,7 @@ def test_the_patient_verifies_an_access_against_the_chain(page: Page, demo: Demo
     says, its Merkle proof folded to the batch root, and that root read from the chain
     (through the service's read-only RPC of its embedded chain)."""
     sign_in(page, demo, "patient@ohms.demo")
-    log = page.get_by_test_id("access-log")
+    log = page.get_by_role("region", name="Who accessed my records")
     verify = log.get_by_role("button", name="Verify").last  # the oldest shown: anchored first
     verified = log.get_by_test_id("verified")
     for _ in range(40):  # the batch closes within a second, then its anchor is mined

@@ -19,8 +19,8 @@ import {
   purposeInWords,
   scopeInWords,
 } from "../lib/format";
+import { t, useI18n } from "../i18n";
 import { outcome } from "../lib/outcome";
-import { PENDING_WORDS } from "../lib/sharing";
 import { namesOf, useDirectoryEntries } from "../lib/useDirectory";
 import { useOpenRecords } from "../lib/useOpenRecords";
 import { lockWallet, type UnlockedWallet } from "../lib/wallet";
@@ -32,15 +32,27 @@ import { VerifyEntry } from "./VerifyEntry";
 import { WalletPanel } from "./WalletPanel";
 
 const SECTIONS = [
-  { id: "wallet", title: "Wallet" },
-  { id: "records", title: "Records" },
-  { id: "grant", title: "Share my records" },
-  { id: "consents", title: "Consents" },
-  { id: "access-log", title: "Who accessed my records" },
-  { id: "notifications", title: "Notifications" },
+  { id: "wallet", title: "patient.section.wallet" },
+  { id: "records", title: "patient.section.records" },
+  { id: "grant", title: "patient.section.grant" },
+  { id: "consents", title: "patient.section.consents" },
+  { id: "access-log", title: "patient.section.access" },
+  { id: "notifications", title: "patient.section.notifications" },
 ] as const;
 
+/** The records period of a consent in words, or null when it covers records of any date. */
+function periodInWords(c: ConsentOut): string | null {
+  const from = c.data_from ? formatDate(c.data_from) : null;
+  const to = c.data_to ? formatDate(c.data_to) : null;
+  if (from && to) return t("patient.periodFromTo", { from, to });
+  if (from) return t("patient.periodFrom", { from });
+  if (to) return t("patient.periodTo", { to });
+  return null;
+}
+
 export function PatientHome({ me }: { me: Me }) {
+  // Re-render in the new language when the person switches it.
+  useI18n();
   const uhid = me.uhid;
   const records = usePaged<RecordMetadata>(
     uhid,
@@ -106,27 +118,27 @@ export function PatientHome({ me }: { me: Me }) {
 
   return (
     <>
-      <nav className="section-nav" aria-label="Sections">
+      <nav className="section-nav" aria-label={t("patient.sections")}>
         <ul>
           {SECTIONS.map((s) => (
             <li key={s.id}>
-              <a href={`#${s.id}-heading`}>{s.title}</a>
+              <a href={`#${s.id}-heading`}>{t(s.title)}</a>
             </li>
           ))}
         </ul>
       </nav>
       <main className="content" id="main">
-        <h1 className="page-title">My health records</h1>
+        <h1 className="page-title">{t("patient.title")}</h1>
         <div className="grid patient-grid">
           <WalletPanel ownerId={me.id} wallet={wallet} onWallet={setWallet} records={opener} />
 
           <section className="card area-records" data-testid="records" aria-labelledby="records-heading">
-            <h2 id="records-heading">Records</h2>
+            <h2 id="records-heading">{t("patient.records")}</h2>
             <RecordTimeline
               page={records}
               viewerUhid={me.uhid}
               orgName={orgName}
-              lockedNote="Encrypted; open with your wallet"
+              lockedNote={t("patient.lockedNote")}
               opened={opener.opened}
             />
           </section>
@@ -135,39 +147,47 @@ export function PatientHome({ me }: { me: Me }) {
             wallet={wallet}
             directory={directoryEntries}
             currentKeys={opener.currentKeys}
+            records={records.items}
             onShared={() => consentChanged(1)}
           />
 
           <section className="card area-consents" data-testid="consents" aria-labelledby="consents-heading">
             <div className="section-head">
-              <h2 id="consents-heading">Consents</h2>
-              <button type="button" className="secondary" onClick={() => reloadConsents(0)}>
-                Refresh
+              <h2 id="consents-heading">{t("patient.consents")}</h2>
+              <button
+                type="button"
+                className="secondary"
+                aria-label={t("patient.refreshConsents")}
+                onClick={() => reloadConsents(0)}
+              >
+                {t("patient.refresh")}
               </button>
             </div>
             <PagedList
               page={consents}
-              what="consents"
-              empty="You have not given anyone access yet."
+              what={t("patient.consentsWhat")}
+              empty={t("patient.noConsents")}
               render={(c) => {
                 const badge = consentStatusBadge(c.status);
                 const ended = c.status === "expired" || c.status === "revoked";
+                const period = periodInWords(c);
                 return (
                   <li key={c.id} className="item">
                     <div className="item-head">
                       <span className="item-title">{c.grantee.name}</span>
-                      <Badge tone={badge.tone}>{c.status === "pending" ? PENDING_WORDS : badge.label}</Badge>
+                      <Badge tone={badge.tone}>{c.status === "pending" ? t("share.pending") : badge.label}</Badge>
                     </div>
-                    <p className="item-meta">{c.grantee.kind === "organization" ? "An organisation" : "A person"}</p>
+                    <p className="item-meta">{c.grantee.kind === "organization" ? t("patient.anOrganisation") : t("patient.aPerson")}</p>
                     <dl className="facts">
-                      <Fact term="Access to">{scopeInWords(c.scope)}</Fact>
-                      <Fact term="Purpose">{purposeInWords(c.purpose)}</Fact>
+                      <Fact term={t("patient.accessTo")}>{scopeInWords(c.scope)}</Fact>
+                      <Fact term={t("patient.purpose")}>{purposeInWords(c.purpose)}</Fact>
+                      {period && <Fact term={t("patient.recordsDated")}>{period}</Fact>}
                       {c.revoked_at ? (
-                        <Fact term="Revoked">
+                        <Fact term={t("patient.revokedOn")}>
                           <time dateTime={c.revoked_at}>{formatDate(c.revoked_at)}</time>
                         </Fact>
                       ) : (
-                        <Fact term={ended ? "Expired" : "Expires"}>
+                        <Fact term={ended ? t("patient.expired") : t("patient.expires")}>
                           <time dateTime={c.expires_at}>{formatDate(c.expires_at)}</time>
                         </Fact>
                       )}
@@ -181,14 +201,20 @@ export function PatientHome({ me }: { me: Me }) {
           </section>
 
           <section className="card area-access" data-testid="access-log" aria-labelledby="access-log-heading">
-            <h2 id="access-log-heading">Who accessed my records</h2>
+            <h2 id="access-log-heading">{t("patient.access")}</h2>
             <PagedList
               page={accesses}
-              what="accesses"
-              empty="Nobody has accessed your records yet."
+              what={t("patient.accessesWhat")}
+              empty={t("patient.noAccesses")}
               render={(e) => {
                 const org = e.accessor_org ? orgName(e.accessor_org) : undefined;
-                const who = e.accessor === me.uhid ? "You" : `UHID ${formatUhid(e.accessor)}`;
+                const who =
+                  e.accessor === me.uhid ? t("patient.you") : t("patient.byUhid", { uhid: formatUhid(e.accessor) });
+                const whoAt = org
+                  ? t("patient.atOrg", { who, org })
+                  : e.accessor_org
+                    ? t("patient.atAnOrg", { who })
+                    : who;
                 const granted = e.outcome === "granted";
                 return (
                   <li key={e.id} className="item">
@@ -197,33 +223,30 @@ export function PatientHome({ me }: { me: Me }) {
                       <Badge tone={granted ? "granted" : "denied"}>{outcomeInWords(e.outcome)}</Badge>
                     </div>
                     <dl className="facts">
-                      <Fact term="Who">
-                        {who}
-                        {org ? ` at ${org}` : e.accessor_org ? " at an organisation" : ""}
-                      </Fact>
-                      <Fact term="When">
+                      <Fact term={t("patient.who")}>{whoAt}</Fact>
+                      <Fact term={t("patient.when")}>
                         <time dateTime={e.at}>{formatDateTime(e.at)}</time>
                       </Fact>
-                      <Fact term="Why">{purposeInWords(e.purpose)}</Fact>
-                      <Fact term="Basis">{basisInWords(e.basis)}</Fact>
+                      <Fact term={t("patient.why")}>{purposeInWords(e.purpose)}</Fact>
+                      <Fact term={t("patient.basis")}>{basisInWords(e.basis)}</Fact>
                     </dl>
-                    <VerifyEntry entryId={e.id} label={`the access on ${formatDateTime(e.at)}`} />
+                    <VerifyEntry entryId={e.id} label={t("patient.theAccessOn", { when: formatDateTime(e.at) })} />
                   </li>
                 );
               }}
             />
           </section>
           <section className="card area-notifications" data-testid="notifications" aria-labelledby="notifications-heading">
-            <h2 id="notifications-heading">Notifications</h2>
+            <h2 id="notifications-heading">{t("patient.notifications")}</h2>
             <PagedList
               page={notifications}
-              what="notifications"
-              empty="No notifications."
+              what={t("patient.notificationsWhat")}
+              empty={t("patient.noNotifications")}
               render={(n) => (
                 <li key={n.id} className={n.read_at ? "item" : "item unread"}>
                   <div className="item-head">
                     <span className="item-title">{notificationKindInWords(n.kind)}</span>
-                    {!n.read_at && <Badge tone="new">New</Badge>}
+                    {!n.read_at && <Badge tone="new">{t("patient.new")}</Badge>}
                   </div>
                   <p className="item-body">{n.message}</p>
                   <p className="item-meta">

@@ -1,11 +1,13 @@
-import { useCallback, useId, useRef, useState, type FormEvent } from "react";
+import { useCallback, useId, useMemo, useRef, useState, type FormEvent } from "react";
 import { api, type Me, type PatientSummary, type RecordMetadata } from "../api/client";
+import { t, useI18n } from "../i18n";
+import { useChartRecords } from "../lib/chartRecords";
 import { formatDate, problemDetail } from "../lib/format";
 import { outcome } from "../lib/outcome";
 import { useDirectory } from "../lib/useDirectory";
 import { usePaged } from "../lib/usePaged";
+import { ChartPanel } from "./ChartPanel";
 import { ErrorAlert, Fact } from "./common";
-import { RecordTimeline } from "./RecordTimeline";
 import { WriteRecord } from "./WriteRecord";
 
 /** Clinicians (physicians, nurses) allowed to write records write for the patients they find. */
@@ -16,6 +18,8 @@ export function canWriteRecords(me: Pick<Me, "roles" | "permissions">): boolean 
 }
 
 export function StaffHome({ me }: { me: Me }) {
+  // Re-render in the new language when the person switches it.
+  useI18n();
   const inputId = useId();
   const [typed, setTyped] = useState("");
   const [searching, setSearching] = useState(false);
@@ -33,6 +37,9 @@ export function StaffHome({ me }: { me: Me }) {
     ),
   );
 
+  const recordIds = useMemo(() => records.items.map((r) => r.id), [records.items]);
+  const chart = useChartRecords(patientUhid, recordIds);
+
   const directory = useDirectory();
   const orgName = useCallback(
     (id: string) => (me.organization && me.organization.id === id ? me.organization.name : directory.get(id)),
@@ -43,7 +50,7 @@ export function StaffHome({ me }: { me: Me }) {
     event.preventDefault();
     const uhid = typed.trim();
     if (!uhid) {
-      setError("Enter the patient's UHID.");
+      setError(t("staff.enterUhid"));
       return;
     }
     const mine = ++search.current;
@@ -64,13 +71,13 @@ export function StaffHome({ me }: { me: Me }) {
 
   return (
     <main className="content" id="main">
-      <h1 className="page-title">Patients</h1>
+      <h1 className="page-title">{t("staff.title")}</h1>
       <div className="grid">
         <section className="card" data-testid="find-patient" aria-labelledby="find-heading">
-          <h2 id="find-heading">Find a patient</h2>
+          <h2 id="find-heading">{t("staff.find")}</h2>
           <form className="find-form" onSubmit={(e) => void find(e)} noValidate>
             <div className="field">
-              <label htmlFor={inputId}>Patient UHID</label>
+              <label htmlFor={inputId}>{t("staff.uhid")}</label>
               <input
                 id={inputId}
                 name="uhid"
@@ -84,16 +91,16 @@ export function StaffHome({ me }: { me: Me }) {
                 onChange={(e) => setTyped(e.target.value)}
               />
               <p className="hint" id={`${inputId}-hint`}>
-                14 digits, with or without dashes.
+                {t("staff.uhidHint")}
               </p>
             </div>
             <button type="submit" className="primary" disabled={searching} aria-busy={searching}>
-              Find
+              {t("staff.findButton")}
             </button>
           </form>
           {searching && (
             <p className="muted loading" role="status">
-              Looking up the patient…
+              {t("staff.looking")}
             </p>
           )}
           <ErrorAlert message={error} />
@@ -106,27 +113,24 @@ export function StaffHome({ me }: { me: Me }) {
                 {patient.full_name}
               </h2>
               <dl className="facts">
-                <Fact term="UHID">
+                <Fact term={t("common.uhid")}>
                   <span className="uhid">{patient.uhid_display}</span>
                 </Fact>
                 {patient.date_of_birth && (
-                  <Fact term="Date of birth">
+                  <Fact term={t("staff.dateOfBirth")}>
                     <time dateTime={patient.date_of_birth}>{formatDate(patient.date_of_birth, "UTC")}</time>
                   </Fact>
                 )}
               </dl>
             </section>
+            <ChartPanel
+              records={records}
+              chart={chart}
+              viewerUhid={me.uhid}
+              viewerOrgId={me.organization?.id ?? null}
+              orgName={orgName}
+            />
             {canWriteRecords(me) && <WriteRecord key={patient.uhid} uhid={patient.uhid} onSaved={records.reload} />}
-            <section className="card" data-testid="records" aria-labelledby="patient-records-heading">
-              <h2 id="patient-records-heading">Records</h2>
-              <p className="muted">The records your access covers, newest first. Each read is logged.</p>
-              <RecordTimeline
-                page={records}
-                viewerUhid={me.uhid}
-                orgName={orgName}
-                lockedNote="Encrypted; opening records arrives in a later version"
-              />
-            </section>
           </>
         )}
       </div>
@@ -136,15 +140,13 @@ export function StaffHome({ me }: { me: Me }) {
 
 /** Roles that do not read patient records (organisation administrators, auditors, ...). */
 export function OtherHome() {
+  useI18n();
   return (
     <main className="content" id="main">
-      <h1 className="page-title">Welcome</h1>
+      <h1 className="page-title">{t("staff.other.title")}</h1>
       <section className="card" aria-labelledby="later-heading">
-        <h2 id="later-heading">Coming in later versions</h2>
-        <p>
-          Your role does not look up patients. Tools for organisation administrators and auditors, such as managing
-          staff and reviewing the access log, arrive in later versions of this portal.
-        </p>
+        <h2 id="later-heading">{t("staff.other.heading")}</h2>
+        <p>{t("staff.other.body")}</p>
       </section>
     </main>
   );

@@ -5,6 +5,7 @@
 
 import { useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { api } from "../api/client";
+import { t, type MessageKey } from "../i18n";
 import { problemDetail, problemFieldErrors } from "../lib/format";
 import {
   buildAllergy,
@@ -12,7 +13,9 @@ import {
   buildNote,
   buildVitals,
   CRITICALITY_CHOICES,
+  criticalityLabel,
   DIAGNOSIS_STATUS_WORDS,
+  diagnosisStatusLabel,
   EMPTY_ALLERGY,
   EMPTY_DIAGNOSIS,
   EMPTY_NOTE,
@@ -30,14 +33,7 @@ import { outcome } from "../lib/outcome";
 
 type Kind = "note" | "diagnosis" | "allergy" | "vitals";
 
-const KINDS: { kind: Kind; label: string }[] = [
-  { kind: "note", label: "Note" },
-  { kind: "diagnosis", label: "Diagnosis" },
-  { kind: "allergy", label: "Allergy" },
-  { kind: "vitals", label: "Vital signs" },
-];
-
-const SAVED = "Saved to the patient's record";
+const KINDS: Kind[] = ["note", "diagnosis", "allergy", "vitals"];
 
 /** What went wrong, in words: our own checks (per field) or the service's answer. */
 type Trouble = { lead: string; lines: string[]; fields: string[] };
@@ -80,7 +76,7 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
   function refuse<F extends string>(errors: FieldError<F>[]) {
     const lines = errors.map((e) => e.message);
     setTrouble({
-      lead: lines.length === 1 ? (lines[0] ?? "") : "Please check these details:",
+      lead: lines.length === 1 ? (lines[0] ?? "") : t("write.checkThese"),
       lines: lines.length === 1 ? [] : lines,
       fields: errors.map((e) => e.field),
     });
@@ -109,7 +105,7 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
     sendingRef.current = true;
     setSending(true);
     setTrouble(null);
-    setStatus("Saving…");
+    setStatus(t("write.saving"));
     let saved = 0;
     let failure: Trouble | null = null;
     for (const item of built.items) {
@@ -140,14 +136,14 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
     if (saved > 0) onSaved(saved);
     if (failure) {
       const total = built.items.length;
-      setTrouble(saved > 0 ? { ...failure, lead: `Saved ${saved} of ${total}. ${failure.lead}` } : failure);
+      setTrouble(saved > 0 ? { ...failure, lead: t("write.savedSome", { saved, total, problem: failure.lead }) } : failure);
       setStatus("");
       return;
     }
     if (sent === "note") setNote(EMPTY_NOTE);
     if (sent === "diagnosis") setDiagnosis(EMPTY_DIAGNOSIS);
     if (sent === "allergy") setAllergy(EMPTY_ALLERGY);
-    setStatus(saved > 1 ? `${SAVED} (${saved} entries)` : SAVED);
+    setStatus(saved > 1 ? t("write.savedMany", { count: saved }) : t("write.saved"));
   }
 
   let form: ReactNode;
@@ -155,9 +151,9 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
     case "note":
       form = (
         <fieldset className="write-fields">
-          <legend>Progress note</legend>
+          <legend>{t("write.note.legend")}</legend>
           <div className="field">
-            <label htmlFor={fieldId("text")}>Note</label>
+            <label htmlFor={fieldId("text")}>{t("write.note.text")}</label>
             <textarea
               {...control("text")}
               rows={6}
@@ -172,9 +168,9 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
     case "diagnosis":
       form = (
         <fieldset className="write-fields">
-          <legend>Diagnosis</legend>
+          <legend>{t("write.diagnosis.legend")}</legend>
           <div className="field">
-            <label htmlFor={fieldId("diagnosis")}>Diagnosis</label>
+            <label htmlFor={fieldId("diagnosis")}>{t("write.diagnosis.name")}</label>
             <input
               {...control("diagnosis")}
               type="text"
@@ -185,7 +181,7 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
             />
           </div>
           <div className="field">
-            <label htmlFor={fieldId("snomed")}>SNOMED CT code (optional)</label>
+            <label htmlFor={fieldId("snomed")}>{t("write.diagnosis.snomed")}</label>
             <input
               {...control("snomed", true)}
               type="text"
@@ -196,12 +192,12 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
               onChange={(e) => setDiagnosis({ ...diagnosis, snomed: e.target.value })}
             />
             <p className="hint" id={`${fieldId("snomed")}-hint`}>
-              6 to 18 digits, e.g. 38341003 for hypertension.
+              {t("write.diagnosis.snomedHint")}
             </p>
           </div>
           <div className="write-row">
             <div className="field">
-              <label htmlFor={fieldId("status")}>Status</label>
+              <label htmlFor={fieldId("status")}>{t("write.diagnosis.status")}</label>
               <select
                 {...control("status")}
                 value={diagnosis.status}
@@ -209,13 +205,13 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
               >
                 {(Object.keys(DIAGNOSIS_STATUS_WORDS) as DiagnosisStatus[]).map((s) => (
                   <option key={s} value={s}>
-                    {DIAGNOSIS_STATUS_WORDS[s]}
+                    {diagnosisStatusLabel(s)}
                   </option>
                 ))}
               </select>
             </div>
             <div className="field">
-              <label htmlFor={fieldId("onset")}>Onset</label>
+              <label htmlFor={fieldId("onset")}>{t("write.diagnosis.onset")}</label>
               <input
                 {...control("onset", true)}
                 type="date"
@@ -223,7 +219,7 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
                 onChange={(e) => setDiagnosis({ ...diagnosis, onset: e.target.value })}
               />
               <p className="hint" id={`${fieldId("onset")}-hint`}>
-                Leave empty if not known.
+                {t("write.diagnosis.onsetHint")}
               </p>
             </div>
           </div>
@@ -233,9 +229,9 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
     case "allergy":
       form = (
         <fieldset className="write-fields">
-          <legend>Allergy or intolerance</legend>
+          <legend>{t("write.allergy.legend")}</legend>
           <div className="field">
-            <label htmlFor={fieldId("substance")}>Substance</label>
+            <label htmlFor={fieldId("substance")}>{t("write.allergy.substance")}</label>
             <input
               {...control("substance")}
               type="text"
@@ -246,7 +242,7 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
             />
           </div>
           <div className="field">
-            <label htmlFor={fieldId("criticality")}>Criticality</label>
+            <label htmlFor={fieldId("criticality")}>{t("write.allergy.criticality")}</label>
             <select
               {...control("criticality", true)}
               required
@@ -255,19 +251,19 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
                 setAllergy({ ...allergy, criticality: e.target.value as AllergyInput["criticality"] })
               }
             >
-              <option value="">Choose…</option>
+              <option value="">{t("write.allergy.choose")}</option>
               {CRITICALITY_CHOICES.map((c) => (
                 <option key={c.value} value={c.value}>
-                  {c.label}
+                  {criticalityLabel(c.value)}
                 </option>
               ))}
             </select>
             <p className="hint" id={`${fieldId("criticality")}-hint`}>
-              How severe a future reaction could be.
+              {t("write.allergy.criticalityHint")}
             </p>
           </div>
           <div className="field">
-            <label htmlFor={fieldId("reaction")}>Reaction (optional)</label>
+            <label htmlFor={fieldId("reaction")}>{t("write.allergy.reaction")}</label>
             <input
               {...control("reaction")}
               type="text"
@@ -280,9 +276,9 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
       );
       break;
     case "vitals": {
-      const vital = (field: VitalField, label: string) => (
+      const vital = (field: VitalField) => (
         <div className="field">
-          <label htmlFor={fieldId(field)}>{label}</label>
+          <label htmlFor={fieldId(field)}>{t(`write.label.${field}` as MessageKey)}</label>
           <input
             {...control(field)}
             type="text"
@@ -295,20 +291,20 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
       );
       form = (
         <fieldset className="write-fields">
-          <legend>Vital signs</legend>
-          <p className="hint">Fill in the ones you measured; each is saved as its own entry, timed now.</p>
+          <legend>{t("write.vitals.legend")}</legend>
+          <p className="hint">{t("write.vitals.hint")}</p>
           <div className="vitals-grid">
-            {vital("heartRate", "Heart rate (/min)")}
-            {vital("temperature", "Temperature (°C)")}
-            {vital("respiratoryRate", "Respiratory rate (/min)")}
-            {vital("spo2", "SpO2 (%)")}
-            {vital("weight", "Weight (kg)")}
+            {vital("heartRate")}
+            {vital("temperature")}
+            {vital("respiratoryRate")}
+            {vital("spo2")}
+            {vital("weight")}
           </div>
           <fieldset className="write-fields nested">
-            <legend>Blood pressure</legend>
+            <legend>{t("write.vitals.bloodPressure")}</legend>
             <div className="vitals-grid">
-              {vital("systolic", "Systolic (mm Hg)")}
-              {vital("diastolic", "Diastolic (mm Hg)")}
+              {vital("systolic")}
+              {vital("diastolic")}
             </div>
           </fieldset>
         </fieldset>
@@ -319,25 +315,19 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
 
   return (
     <section className="card" data-testid="write-record" aria-labelledby={`${id}-heading`}>
-      <h2 id={`${id}-heading`}>Write for this patient</h2>
-      <p className="muted">Saved entries are encrypted to the patient and added to their record.</p>
-      <div className="segmented" role="group" aria-label="Kind of entry">
+      <h2 id={`${id}-heading`}>{t("write.heading")}</h2>
+      <p className="muted">{t("write.intro")}</p>
+      <div className="segmented" role="group" aria-label={t("write.kinds")}>
         {KINDS.map((k) => (
-          <button
-            key={k.kind}
-            type="button"
-            className="segment"
-            aria-pressed={kind === k.kind}
-            onClick={() => choose(k.kind)}
-          >
-            {k.label}
+          <button key={k} type="button" className="segment" aria-pressed={kind === k} onClick={() => choose(k)}>
+            {t(`write.kind.${k}`)}
           </button>
         ))}
       </div>
       <form className="write-form" onSubmit={(e) => void save(e)} noValidate>
         {form}
         <button type="submit" className="primary" disabled={sending} aria-busy={sending}>
-          Save
+          {t("write.save")}
         </button>
       </form>
       {trouble && (

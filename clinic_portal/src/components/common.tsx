@@ -1,10 +1,11 @@
 import type { ReactNode } from "react";
+import { t } from "../i18n";
 import type { Paged } from "../lib/usePaged";
 
 export function Loading({ what }: { what: string }) {
   return (
     <p className="muted loading" role="status">
-      Loading {what}…
+      {t("common.loading", { what })}
     </p>
   );
 }
@@ -61,7 +62,7 @@ export function PagedList<T>({
           disabled={page.loadingMore}
           aria-busy={page.loadingMore}
         >
-          {page.loadingMore ? "Loading more…" : `Show more ${what}`}
+          {page.loadingMore ? t("common.loadingMore") : t("common.showMore", { what })}
         </button>
       )}
     </>

@@ -1,7 +1,9 @@
 // Reading an anchored batch root from the chain with viem. Loaded on demand by
-// src/lib/auditVerify.ts: the service's read-only JSON-RPC of its embedded chain, same origin.
+// src/lib/auditVerify.ts: the RPC URL is the one GET /api/v1/chain names (the service's
+// read-only proxy of its embedded chain, same origin, or an external node's public URL).
 
 import { BaseError, createPublicClient, getAddress, http, HttpRequestError, type Hex } from "viem";
+import { absoluteRpcUrl } from "./auditChainInfo";
 
 const AUDIT_ANCHOR_ABI = [
   {
@@ -16,9 +18,13 @@ const AUDIT_ANCHOR_ABI = [
 /** The service uses an external chain node: its RPC proxy answers 404. */
 export class ExternalNode extends Error {}
 
-/** The root `AuditAnchor.batchRoot(batch)` holds on chain. */
-export async function anchoredRoot(contract: string, batch: number): Promise<Hex> {
-  const client = createPublicClient({ transport: http(`${location.origin}/api/v1/chain/rpc`, { retryCount: 0 }) });
+/**
+ * The root `AuditAnchor.batchRoot(batch)` holds on chain, read through `rpcUrl` (a relative
+ * URL is taken against this page's origin).
+ */
+export async function anchoredRoot(rpcUrl: string, contract: string, batch: number): Promise<Hex> {
+  const url = absoluteRpcUrl(rpcUrl, location.origin);
+  const client = createPublicClient({ transport: http(url, { retryCount: 0, timeout: 15_000 }) });
   try {
     return await client.readContract({
       address: getAddress(contract),
@@ -34,4 +40,4 @@ export async function anchoredRoot(contract: string, batch: number): Promise<Hex
   }
 }
 
-export { checkChainRoot, checkProof } from "./auditProof";
+export { checkChainRoot, checkProof, entryLeaf } from "./auditProof";

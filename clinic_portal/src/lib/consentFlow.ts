@@ -3,9 +3,10 @@
 // key fragments are made in this browser from the patient's derived keys (secret keys never
 // leave this page). Umbral and viem are loaded on demand (src/lib/wallet.ts, ./umbral).
 
-import { api, type ConsentOut, type DirectoryEntry } from "../api/client";
+import { api, type ConsentOut } from "../api/client";
+import { t } from "../i18n";
 import { problemDetail } from "./format";
-import { NO_PUBLISHED_KEYS, publishedKey, WRONG_WALLET } from "./openRecords";
+import { publishedKey } from "./openRecords";
 import { outcome } from "./outcome";
 import { signableTypedData, typedDataProblem, type ServerTypedData } from "./sharing";
 import type { PatientKeys } from "./umbral";
@@ -15,8 +16,15 @@ export type FlowStep = "preparing" | "signing" | "keys" | "sending";
 
 export type FlowResult = { ok: true; consent: ConsentOut } | { ok: false; message: string };
 
+/**
+ * Who receives the grant: an organisation of the directory (its id, Ethereum address and
+ * published key), or a person by UHID (`address` and `umbral_public_key` null: the portal
+ * cannot look up a person's key, so no key fragments are made for them).
+ */
+export type GrantGrantee = { id: string; address: string | null; umbral_public_key: string | null };
+
 export type GrantInput = {
-  grantee: DirectoryEntry;
+  grantee: GrantGrantee;
   scope: string;
   purpose: "treatment" | "claim" | "research";
   expiresAt: Date;
@@ -28,12 +36,12 @@ class FlowError extends Error {}
 
 function failure(error: unknown): { ok: false; message: string } {
   if (error instanceof FlowError || error instanceof WalletError) return { ok: false, message: error.message };
-  return { ok: false, message: "Something went wrong while signing. Please try again." };
+  return { ok: false, message: t("share.flow.failed") };
 }
 
 async function signServerTypedData(typed: ServerTypedData, primaryType: "Grant" | "Revoke"): Promise<`0x${string}`> {
   const wallet = currentWallet();
-  if (!wallet) throw new FlowError("Unlock your wallet first.");
+  if (!wallet) throw new FlowError(t("share.unlockFirst"));
   const problem = typedDataProblem(typed, primaryType, wallet.address);
   if (problem) throw new FlowError(problem);
   return signTypedData(signableTypedData(typed));
@@ -52,23 +60,21 @@ async function kfragsFor(
   const published = await publishedKey();
   if (published.key === null) {
     throw new FlowError(
-      published.message === NO_PUBLISHED_KEYS
-        ? "Your encryption keys have not been published yet, so key fragments for this organisation cannot be made."
-        : published.message,
+      published.unpublished ? t("share.flow.noKeys") : published.message,
     );
   }
   const signature = await signKeyDerivation();
   const umbral = await import("./umbral");
   const keys = await umbral.patientKeysFromSignature(signature);
   try {
-    if (keys.encryptingPublicKey !== published.key) throw new FlowError(`${WRONG_WALLET}.`);
+    if (keys.encryptingPublicKey !== published.key) throw new FlowError(t("share.flow.wrongWallet"));
     return { kfrags: keys.grantKFrags(granteeKey), verifyingKey: keys.verifyingKey };
   } finally {
     keys.free();
   }
 }
 
-/** Grant an organisation access: typed data, wallet signature, key fragments, submission. */
+/** Grant an organisation or a person access: typed data, wallet signature, key fragments, submission. */
 export async function grantAccess(
   input: GrantInput,
   existingKeys: () => PatientKeys | null,
@@ -92,7 +98,9 @@ export async function grantAccess(
     const expectedGrantee = input.grantee.address;
     const signedGrantee = typed.value.message["grantee"];
     if (expectedGrantee && (typeof signedGrantee !== "string" || signedGrantee.toLowerCase() !== expectedGrantee.toLowerCase()))
-      throw new FlowError("The service sent a grant for another organisation than the one you chose.");
+      throw new FlowError(t("share.typed.otherGrantee"));
+    // The wallet signs what the summary described: the same records, not others.
+    if (typed.value.message["scope"] !== input.scope) throw new FlowError(t("share.typed.otherScope"));
     onStep("signing");
     const signature = await signServerTypedData(typed.value, "Grant");
     let kfrags: string[] | null = null;

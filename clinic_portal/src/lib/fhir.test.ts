@@ -1,6 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { base64Utf8 } from "./fhirWrite";
 import {
   allergyView,
+  attachmentText,
+  modalityInWords,
   asFhirResource,
   conditionView,
   criticalityInWords,
@@ -8,7 +11,7 @@ import {
   documentView,
   fhirDate,
   imagingStudyView,
-  NO_VIEW_YET,
+  noViewYet,
   observationView,
   recordView,
   recordViewText,
@@ -97,8 +100,11 @@ describe("FHIR records as people read them", () => {
       modality: [{ system: "http://dicom.nema.org/resources/ontology/DCM", code: "CT" }],
       numberOfSeries: 2,
       numberOfInstances: 150,
+      series: [{ bodySite: { code: "CHEST" } }, { bodySite: { display: "Chest" } }],
     });
-    expect(recordViewText(view)).toBe("CT chest\nModality: CT\nSeries: 2\nInstances: 150");
+    expect(recordViewText(view)).toBe("CT chest\nModality: CT scan\nBody part: Chest\nSeries: 2\nImages: 150");
+    expect(modalityInWords("mr")).toBe("MRI scan");
+    expect(modalityInWords("OT")).toBe("OT");
   });
 
   it("a DiagnosticReport: code and conclusion", () => {
@@ -108,10 +114,48 @@ describe("FHIR records as people read them", () => {
       conclusion: "No acute cardiopulmonary findings.",
     });
     expect(recordViewText(view)).toBe("CT Chest\nConclusion: No acute cardiopulmonary findings.");
+    expect(view.conclusion).toBe("No acute cardiopulmonary findings.");
+  });
+
+  it("a DiagnosticReport's findings come from its plain-text form; other forms are not shown", () => {
+    const findings = "Lungs clear. Heart size normal — no effusion.";
+    const view = diagnosticReportView({
+      resourceType: "DiagnosticReport",
+      conclusion: "Normal study.",
+      presentedForm: [
+        { contentType: "application/pdf", data: "JVBERi0=" },
+        { contentType: "text/plain; charset=utf-8", data: base64Utf8(findings) },
+      ],
+    });
+    expect(view.paragraphs).toEqual([`Findings: ${findings}`, "Conclusion: Normal study."]);
+    expect(attachmentText({ contentType: "text/plain", data: "%%%" })).toBeUndefined();
+  });
+
+  it("reads in Hindi when the person chose it", async () => {
+    // The language is read when the catalogue module loads: load a fresh copy that finds "hi".
+    vi.resetModules();
+    vi.stubGlobal("localStorage", { getItem: () => "hi", setItem: () => undefined });
+    try {
+      const fresh = await import("./fhir");
+      const view = fresh.observationView({
+        resourceType: "Observation",
+        code: { text: "HbA1c" },
+        valueQuantity: { value: 6.4, unit: "%" },
+        interpretation: [{ coding: [{ code: "H", display: "High" }] }],
+      });
+      expect(view.facts).toEqual([
+        { term: "परिणाम", value: "6.4 %" },
+        { term: "व्याख्या", value: "अधिक" },
+      ]);
+      expect(fresh.recordViewText(fresh.recordView({ resourceType: "MedicationRequest" }))).toContain("इस प्रकार");
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
   });
 
   it("any other kind: its type and that there is no view yet", () => {
-    expect(text({ resourceType: "MedicationRequest" })).toBe(`MedicationRequest\n${NO_VIEW_YET}`);
+    expect(text({ resourceType: "MedicationRequest" })).toBe(`MedicationRequest\n${noViewYet()}`);
   });
 
   it("tolerates ill-typed fields and never shows JSON", () => {

@@ -2,7 +2,8 @@
 // reads to a person. Pure functions: no DOM, no network. Records are decrypted JSON written
 // by other systems, so every reader here tolerates missing or ill-typed fields.
 
-import { formatDate, humanise } from "./format";
+import { locale, t, type MessageKey } from "../i18n";
+import { formatDate, humanise, parseApiDate } from "./format";
 
 export type Coding = { system?: string; code?: string; display?: string };
 export type CodeableConcept = { coding?: Coding[]; text?: string };
@@ -89,10 +90,18 @@ export type ImagingStudy = {
   numberOfSeries?: number;
   numberOfInstances?: number;
   started?: string;
+  /** In R4 each series names its body part as a Coding (from DICOM Body Part Examined). */
+  series?: { bodySite?: Coding; modality?: Coding }[];
 };
 
 export type DiagnosticReport = {
   resourceType: "DiagnosticReport";
+  status?: string;
+  category?: CodeableConcept[];
+  subject?: Reference;
+  imagingStudy?: Reference[];
+  /** The report as written (here: the findings as plain text). */
+  presentedForm?: Attachment[];
   code?: CodeableConcept;
   conclusion?: string;
   effectiveDateTime?: string;
@@ -107,9 +116,14 @@ export type RecordView = {
   title: string;
   facts: { term: string; value: string }[];
   paragraphs: string[];
+  /** A report's conclusion on its own (also among the paragraphs), for the study it is about. */
+  conclusion?: string;
 };
 
-export const NO_VIEW_YET = "No view for this kind of record yet.";
+/** Said of a kind of record the portal cannot show yet (in the current language). */
+export function noViewYet(): string {
+  return t("records.noViewYet");
+}
 
 // ---- readers that never trust the JSON's types ----
 
@@ -165,8 +179,8 @@ export function referenceRangeText(range: ObservationReferenceRange | undefined)
   const unit = text(range.high?.unit) ?? text(range.low?.unit) ?? text(range.high?.code) ?? text(range.low?.code);
   const withUnit = (s: string) => (unit ? `${s} ${unit}` : s);
   if (low !== undefined && high !== undefined) return withUnit(`${low}-${high}`);
-  if (low !== undefined) return withUnit(`at least ${low}`);
-  if (high !== undefined) return withUnit(`up to ${high}`);
+  if (low !== undefined) return withUnit(t("records.atLeast", { value: low }));
+  if (high !== undefined) return withUnit(t("records.upTo", { value: high }));
   return text(range.text);
 }
 
@@ -178,61 +192,70 @@ export function fhirDate(value: unknown, timeZone?: string): string | undefined 
   if (/^\d{4}-\d{2}$/.test(v)) {
     const d = new Date(`${v}-01T00:00:00Z`);
     if (Number.isNaN(d.getTime())) return v;
-    return new Intl.DateTimeFormat("en-GB", { month: "short", year: "numeric", timeZone: "UTC" }).format(d);
+    return new Intl.DateTimeFormat(locale(), { month: "short", year: "numeric", timeZone: "UTC" }).format(d);
   }
   // A date without a time is a calendar day: not shifted by the reader's time zone.
   if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return formatDate(v, "UTC");
-  const formatted = formatDate(v, timeZone);
-  return formatted === "Unknown date" ? v : formatted;
+  return parseApiDate(v) ? formatDate(v, timeZone) : v;
 }
 
-const INTERPRETATION_WORDS: Record<string, string> = {
-  H: "High",
-  HH: "Critically high",
-  HU: "Significantly high",
-  L: "Low",
-  LL: "Critically low",
-  LU: "Significantly low",
-  N: "Normal",
-  A: "Abnormal",
-  AA: "Critically abnormal",
-  POS: "Positive",
-  NEG: "Negative",
+const INTERPRETATION_WORDS: Record<string, MessageKey> = {
+  H: "records.interp.H",
+  HH: "records.interp.HH",
+  HU: "records.interp.HU",
+  L: "records.interp.L",
+  LL: "records.interp.LL",
+  LU: "records.interp.LU",
+  N: "records.interp.N",
+  A: "records.interp.A",
+  AA: "records.interp.AA",
+  POS: "records.interp.POS",
+  NEG: "records.interp.NEG",
 };
+
+/** An interpretation code (v3 ObservationInterpretation: "H", "L", "N", ...) in words, or undefined. */
+export function interpretationCodeInWords(code: string): string | undefined {
+  const key = INTERPRETATION_WORDS[code.toUpperCase()];
+  return key ? t(key) : undefined;
+}
 
 function interpretationText(concept: CodeableConcept | undefined): string | undefined {
   if (typeof concept !== "object" || concept === null) return undefined;
   const own = text(concept.text);
   if (own) return own;
   for (const c of list(concept.coding)) {
+    // A known code reads in the person's language, whatever display the writer gave it.
+    const code = text(c.code);
+    const known = code ? interpretationCodeInWords(code) : undefined;
+    if (known) return known;
     const display = text(c.display);
     if (display) return display;
-    const code = text(c.code);
-    if (code) return INTERPRETATION_WORDS[code.toUpperCase()] ?? code;
+    if (code) return code;
   }
   return undefined;
 }
 
-const CRITICALITY_WORDS: Record<string, string> = {
-  high: "High criticality",
-  low: "Low criticality",
-  "unable-to-assess": "Criticality unable to assess",
+const CRITICALITY_WORDS: Record<string, MessageKey> = {
+  high: "records.criticality.high",
+  low: "records.criticality.low",
+  "unable-to-assess": "records.criticality.unableToAssess",
 };
 
-/** An allergy's criticality in words: "high" -> "High criticality". */
+/** An allergy's criticality in words: "high" -> "High criticality" (in the current language). */
 export function criticalityInWords(criticality: unknown): string | undefined {
   const c = text(criticality);
   if (!c) return undefined;
-  return CRITICALITY_WORDS[c] ?? `${humanise(c)} criticality`;
+  const key = CRITICALITY_WORDS[c];
+  return key ? t(key) : t("records.criticality.other", { value: humanise(c) });
 }
 
-const CLINICAL_STATUS_WORDS: Record<string, string> = {
-  active: "Active",
-  recurrence: "Returned",
-  relapse: "Relapsed",
-  inactive: "Inactive",
-  remission: "In remission",
-  resolved: "Resolved",
+const CLINICAL_STATUS_WORDS: Record<string, MessageKey> = {
+  active: "records.status.active",
+  recurrence: "records.status.recurrence",
+  relapse: "records.status.relapse",
+  inactive: "records.status.inactive",
+  remission: "records.status.remission",
+  resolved: "records.status.resolved",
 };
 
 /** A Condition's or allergy's clinical status (a CodeableConcept of one code) in words. */
@@ -242,7 +265,9 @@ export function clinicalStatusInWords(status: CodeableConcept | undefined): stri
   if (own) return own;
   for (const c of list(status.coding)) {
     const code = text(c.code);
-    if (code) return CLINICAL_STATUS_WORDS[code] ?? text(c.display) ?? humanise(code);
+    const key = code ? CLINICAL_STATUS_WORDS[code] : undefined;
+    if (key) return t(key);
+    if (code) return text(c.display) ?? humanise(code);
     const display = text(c.display);
     if (display) return display;
   }
@@ -264,7 +289,7 @@ export function observationView(obs: Observation, timeZone?: string): RecordView
     quantityText(obs.valueQuantity) ??
     text(obs.valueString) ??
     conceptText(obs.valueCodeableConcept) ??
-    (typeof obs.valueBoolean === "boolean" ? (obs.valueBoolean ? "Yes" : "No") : undefined) ??
+    (typeof obs.valueBoolean === "boolean" ? (obs.valueBoolean ? t("records.yes") : t("records.no")) : undefined) ??
     (num(obs.valueInteger) !== undefined ? String(obs.valueInteger) : undefined);
   const ranges = list(obs.referenceRange)
     .map((r) => referenceRangeText(r))
@@ -278,12 +303,12 @@ export function observationView(obs: Observation, timeZone?: string): RecordView
     fhirDate(obs.effectivePeriod?.start, timeZone) ??
     fhirDate(obs.issued, timeZone);
   return {
-    title: conceptText(obs.code) ?? "Observation",
+    title: conceptText(obs.code) ?? t("records.kind.observation"),
     facts: facts(
-      ["Result", value ?? "No value recorded"],
-      ["Normal range", ranges.length ? ranges.join("; ") : undefined],
-      ["Interpretation", interpretations.length ? interpretations.join(", ") : undefined],
-      ["Date", when],
+      [t("records.fact.result"), value ?? t("records.noValue")],
+      [t("records.fact.normalRange"), ranges.length ? ranges.join("; ") : undefined],
+      [t("records.fact.interpretation"), interpretations.length ? interpretations.join(", ") : undefined],
+      [t("records.fact.date"), when],
     ),
     paragraphs: [],
   };
@@ -295,7 +320,7 @@ function reactionText(reaction: AllergyReaction): string | undefined {
     .filter((m): m is string => Boolean(m));
   const what = signs.length ? signs.join(", ") : text(reaction.description);
   const severity = text(reaction.severity);
-  if (!what) return severity ? `${humanise(severity)} reaction` : undefined;
+  if (!what) return severity ? t("records.severityReaction", { severity: humanise(severity) }) : undefined;
   return severity ? `${what} (${severity})` : what;
 }
 
@@ -304,12 +329,12 @@ export function allergyView(allergy: AllergyIntolerance, timeZone?: string): Rec
     .map(reactionText)
     .filter((r): r is string => Boolean(r));
   return {
-    title: conceptText(allergy.code) ?? "Allergy or intolerance",
+    title: conceptText(allergy.code) ?? t("records.kind.allergy"),
     facts: facts(
-      ["Risk", criticalityInWords(allergy.criticality)],
-      ["Reaction", reactions.length ? reactions.join("; ") : undefined],
-      ["Status", clinicalStatusInWords(allergy.clinicalStatus)],
-      ["Recorded", fhirDate(allergy.recordedDate, timeZone)],
+      [t("records.fact.risk"), criticalityInWords(allergy.criticality)],
+      [t("records.fact.reaction"), reactions.length ? reactions.join("; ") : undefined],
+      [t("records.fact.status"), clinicalStatusInWords(allergy.clinicalStatus)],
+      [t("records.fact.recorded"), fhirDate(allergy.recordedDate, timeZone)],
     ),
     paragraphs: [],
   };
@@ -321,11 +346,11 @@ export function conditionView(condition: Condition, timeZone?: string): RecordVi
     text(condition.onsetString) ??
     fhirDate(condition.onsetPeriod?.start, timeZone);
   return {
-    title: conceptText(condition.code) ?? "Condition",
+    title: conceptText(condition.code) ?? t("records.kind.condition"),
     facts: facts(
-      ["Status", clinicalStatusInWords(condition.clinicalStatus)],
-      ["Since", onset],
-      ["Recorded", fhirDate(condition.recordedDate, timeZone)],
+      [t("records.fact.status"), clinicalStatusInWords(condition.clinicalStatus)],
+      [t("records.fact.since"), onset],
+      [t("records.fact.recorded"), fhirDate(condition.recordedDate, timeZone)],
     ),
     paragraphs: [],
   };
@@ -336,41 +361,96 @@ export function documentView(doc: DocumentReference, timeZone?: string): RecordV
     .map((c) => text(c.attachment?.title))
     .find(Boolean);
   return {
-    title: conceptText(doc.type) ?? attachmentTitle ?? "Document",
-    facts: facts(["Date", fhirDate(doc.date, timeZone)]),
+    title: conceptText(doc.type) ?? attachmentTitle ?? t("records.kind.document"),
+    facts: facts([t("records.fact.date"), fhirDate(doc.date, timeZone)]),
     paragraphs: paragraphs(text(doc.description)),
   };
 }
 
+const MODALITY_WORDS: Record<string, MessageKey> = {
+  CT: "records.modality.CT",
+  MR: "records.modality.MR",
+  CR: "records.modality.CR",
+  DX: "records.modality.DX",
+  US: "records.modality.US",
+  MG: "records.modality.MG",
+  NM: "records.modality.NM",
+  PT: "records.modality.PT",
+  XA: "records.modality.XA",
+};
+
+/** A DICOM modality code in words ("CT" -> "CT scan"); codes without words stay as they are. */
+export function modalityInWords(code: string): string {
+  const key = MODALITY_WORDS[code.trim().toUpperCase()];
+  return key ? t(key) : code;
+}
+
+/** The body parts a study's series name ("Chest"), without repeats. */
+export function studyBodyParts(study: ImagingStudy): string[] {
+  const parts = list(study.series)
+    .map((s) => codingText(s.bodySite))
+    .filter((p): p is string => Boolean(p))
+    .map((p) => (p === p.toUpperCase() ? humanise(p.toLowerCase()) : p));
+  return [...new Set(parts)];
+}
+
 export function imagingStudyView(study: ImagingStudy, timeZone?: string): RecordView {
   const modalities = list(study.modality)
-    .map(codingText)
-    .filter((m): m is string => Boolean(m));
+    .map((c) => text(c.code) ?? codingText(c))
+    .filter((m): m is string => Boolean(m))
+    .map(modalityInWords);
+  const bodyParts = studyBodyParts(study);
   const series = num(study.numberOfSeries);
   const instances = num(study.numberOfInstances);
   return {
-    title: text(study.description) ?? "Imaging study",
+    title: text(study.description) ?? t("records.kind.imagingStudy"),
     facts: facts(
-      ["Modality", modalities.length ? modalities.join(", ") : undefined],
-      ["Series", series !== undefined ? String(series) : undefined],
-      ["Instances", instances !== undefined ? String(instances) : undefined],
-      ["Started", fhirDate(study.started, timeZone)],
+      [t("records.fact.modality"), modalities.length ? modalities.join(", ") : undefined],
+      [t("records.fact.bodyPart"), bodyParts.length ? bodyParts.join(", ") : undefined],
+      [t("records.fact.series"), series !== undefined ? String(series) : undefined],
+      [t("records.fact.images"), instances !== undefined ? String(instances) : undefined],
+      [t("records.fact.started"), fhirDate(study.started, timeZone)],
     ),
     paragraphs: [],
   };
 }
 
+/** A plain-text attachment's words (its base64 `data` as UTF-8), or undefined. */
+export function attachmentText(attachment: Attachment | undefined): string | undefined {
+  if (typeof attachment !== "object" || attachment === null) return undefined;
+  const type = text(attachment.contentType) ?? "";
+  const data = text(attachment.data);
+  if (!data || !type.toLowerCase().startsWith("text/plain")) return undefined;
+  try {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    return text(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    return undefined; // not base64 of UTF-8: nothing to show
+  }
+}
+
 export function diagnosticReportView(report: DiagnosticReport, timeZone?: string): RecordView {
+  const conclusion = text(report.conclusion);
+  const findings = list(report.presentedForm)
+    .map(attachmentText)
+    .find((f): f is string => Boolean(f));
   return {
-    title: conceptText(report.code) ?? "Report",
-    facts: facts(["Date", fhirDate(report.effectiveDateTime, timeZone) ?? fhirDate(report.issued, timeZone)]),
-    paragraphs: paragraphs(text(report.conclusion) ? `Conclusion: ${text(report.conclusion)}` : undefined),
+    title: conceptText(report.code) ?? t("records.kind.report"),
+    facts: facts([
+      t("records.fact.date"),
+      fhirDate(report.effectiveDateTime, timeZone) ?? fhirDate(report.issued, timeZone),
+    ]),
+    paragraphs: paragraphs(
+      findings ? t("records.findings", { text: findings }) : undefined,
+      conclusion ? t("records.conclusion", { text: conclusion }) : undefined,
+    ),
+    ...(conclusion ? { conclusion } : {}),
   };
 }
 
 /** What a resource type is called when the portal has no view for it ("MedicationRequest"). */
 export function unknownView(resource: FhirResource): RecordView {
-  return { title: resource.resourceType, facts: [], paragraphs: [NO_VIEW_YET] };
+  return { title: resource.resourceType, facts: [], paragraphs: [noViewYet()] };
 }
 
 /** A decrypted JSON value as a FHIR resource, or null when it is not one. */

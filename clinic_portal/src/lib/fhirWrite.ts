@@ -4,6 +4,7 @@
 // accepts (POST /api/v1/patients/{uhid}/records validates them as FHIR R4 and checks that
 // their subject/patient is this patient). No DOM, no network.
 
+import { t } from "../i18n";
 import type {
   AllergyIntolerance,
   CodeableConcept,
@@ -85,8 +86,8 @@ export const NOTE_MAX = 20000;
 export function buildNote(uhid: string, input: NoteInput, now: Date): Built<NoteField> {
   const text = input.text.trim();
   const errors: FieldError<NoteField>[] = [];
-  if (!text) errors.push({ field: "text", message: "Write the note." });
-  else if (text.length > NOTE_MAX) errors.push({ field: "text", message: `A note is at most ${NOTE_MAX} characters.` });
+  if (!text) errors.push({ field: "text", message: t("write.error.noteEmpty") });
+  else if (text.length > NOTE_MAX) errors.push({ field: "text", message: t("write.error.noteLong", { max: NOTE_MAX }) });
   const failed = fail(errors);
   if (failed) return failed;
   const resource: DocumentReference = {
@@ -107,21 +108,27 @@ export type DiagnosisStatus = "active" | "resolved";
 export type DiagnosisField = "diagnosis" | "snomed" | "status" | "onset";
 export type DiagnosisInput = { diagnosis: string; snomed: string; status: DiagnosisStatus; onset: string };
 export const EMPTY_DIAGNOSIS: DiagnosisInput = { diagnosis: "", snomed: "", status: "active", onset: "" };
+/** The statuses offered, with their FHIR display (coded English, as the terminology names them). */
 export const DIAGNOSIS_STATUS_WORDS: Record<DiagnosisStatus, string> = { active: "Active", resolved: "Resolved" };
+
+/** A status as the form shows it, in the current language. */
+export function diagnosisStatusLabel(status: DiagnosisStatus): string {
+  return t(`write.status.${status}`);
+}
 
 export function buildDiagnosis(uhid: string, input: DiagnosisInput, now: Date): Built<DiagnosisField> {
   const diagnosis = input.diagnosis.trim();
   const snomed = input.snomed.replace(/\s/g, "");
   const onset = input.onset.trim();
   const errors: FieldError<DiagnosisField>[] = [];
-  if (!diagnosis) errors.push({ field: "diagnosis", message: "Enter the diagnosis." });
+  if (!diagnosis) errors.push({ field: "diagnosis", message: t("write.error.diagnosis") });
   // A SNOMED CT identifier: 6 to 18 digits, not starting with 0.
   if (snomed && !/^[1-9]\d{5,17}$/.test(snomed)) {
-    errors.push({ field: "snomed", message: "A SNOMED CT code is 6 to 18 digits (or leave it empty)." });
+    errors.push({ field: "snomed", message: t("write.error.snomed") });
   }
-  if (!(input.status in DIAGNOSIS_STATUS_WORDS)) errors.push({ field: "status", message: "Choose the status." });
-  if (onset && !isCalendarDay(onset)) errors.push({ field: "onset", message: "The onset is a date (year, month, day)." });
-  else if (onset && onset > localDay(now)) errors.push({ field: "onset", message: "The onset cannot be in the future." });
+  if (!(input.status in DIAGNOSIS_STATUS_WORDS)) errors.push({ field: "status", message: t("write.error.status") });
+  if (onset && !isCalendarDay(onset)) errors.push({ field: "onset", message: t("write.error.onsetDate") });
+  else if (onset && onset > localDay(now)) errors.push({ field: "onset", message: t("write.error.onsetFuture") });
   const failed = fail(errors);
   if (failed) return failed;
   const code: CodeableConcept = { text: diagnosis };
@@ -146,20 +153,25 @@ export type AllergyField = "substance" | "criticality" | "reaction";
 /** `criticality` is "" until one is chosen. */
 export type AllergyInput = { substance: string; criticality: Criticality | ""; reaction: string };
 export const EMPTY_ALLERGY: AllergyInput = { substance: "", criticality: "", reaction: "" };
-/** The choices of criticality, in the order shown, in words. */
-export const CRITICALITY_CHOICES: { value: Criticality; label: string }[] = [
-  { value: "low", label: "Low" },
-  { value: "high", label: "High" },
-  { value: "unable-to-assess", label: "Unable to assess" },
+/** The choices of criticality, in the order shown. */
+export const CRITICALITY_CHOICES: { value: Criticality }[] = [
+  { value: "low" },
+  { value: "high" },
+  { value: "unable-to-assess" },
 ];
+
+/** A criticality in words, in the current language. */
+export function criticalityLabel(value: Criticality): string {
+  return t(`write.criticality.${value}`);
+}
 
 export function buildAllergy(uhid: string, input: AllergyInput, now: Date): Built<AllergyField> {
   const substance = input.substance.trim();
   const reaction = input.reaction.trim();
   const criticality = CRITICALITY_CHOICES.find((c) => c.value === input.criticality)?.value;
   const errors: FieldError<AllergyField>[] = [];
-  if (!substance) errors.push({ field: "substance", message: "Enter the substance." });
-  if (!criticality) errors.push({ field: "criticality", message: "Choose the criticality." });
+  if (!substance) errors.push({ field: "substance", message: t("write.error.substance") });
+  if (!criticality) errors.push({ field: "criticality", message: t("write.error.criticality") });
   if (errors.length || !criticality) return { ok: false, errors };
   const resource: AllergyIntolerance = {
     resourceType: "AllergyIntolerance",
@@ -189,11 +201,9 @@ export const EMPTY_VITALS: VitalsInput = {
 };
 
 type VitalSpec = {
-  /** The sign in words, for messages ("Heart rate"). */
-  name: string;
   /** The Observation's code text, as the record reads. */
   title: string;
-  /** The unit as people read it, in messages. */
+  /** The unit as people read it, in messages (the sign's name is the message write.vital.<field>). */
   unitWords: string;
   min: number;
   max: number;
@@ -207,7 +217,6 @@ type VitalSpec = {
 /** Each field's LOINC code, UCUM unit and the range the form accepts. */
 export const VITALS: Record<VitalField, VitalSpec> = {
   heartRate: {
-    name: "Heart rate",
     title: "Heart rate",
     unitWords: "/min",
     min: 20,
@@ -218,7 +227,6 @@ export const VITALS: Record<VitalField, VitalSpec> = {
     quantity: { unit: "beats/minute", code: "/min" },
   },
   temperature: {
-    name: "Temperature",
     title: "Body temperature",
     unitWords: "°C",
     min: 25,
@@ -229,7 +237,6 @@ export const VITALS: Record<VitalField, VitalSpec> = {
     quantity: { unit: "°C", code: "Cel" },
   },
   systolic: {
-    name: "Systolic pressure",
     title: "Systolic blood pressure",
     unitWords: "mm Hg",
     min: 40,
@@ -240,7 +247,6 @@ export const VITALS: Record<VitalField, VitalSpec> = {
     quantity: { unit: "mmHg", code: "mm[Hg]" },
   },
   diastolic: {
-    name: "Diastolic pressure",
     title: "Diastolic blood pressure",
     unitWords: "mm Hg",
     min: 20,
@@ -251,7 +257,6 @@ export const VITALS: Record<VitalField, VitalSpec> = {
     quantity: { unit: "mmHg", code: "mm[Hg]" },
   },
   respiratoryRate: {
-    name: "Respiratory rate",
     title: "Respiratory rate",
     unitWords: "/min",
     min: 4,
@@ -262,7 +267,6 @@ export const VITALS: Record<VitalField, VitalSpec> = {
     quantity: { unit: "breaths/minute", code: "/min" },
   },
   spo2: {
-    name: "SpO2",
     title: "Oxygen saturation",
     unitWords: "%",
     min: 50,
@@ -273,7 +277,6 @@ export const VITALS: Record<VitalField, VitalSpec> = {
     quantity: { unit: "%", code: "%" },
   },
   weight: {
-    name: "Weight",
     title: "Body weight",
     unitWords: "kg",
     min: 0.2,
@@ -300,9 +303,9 @@ export function vitalError(field: VitalField, typed: string): string | null {
   if (!typed.trim()) return null;
   const spec = VITALS[field];
   const value = parseNumber(typed, spec.whole);
-  const range = `between ${spec.min} and ${spec.max} ${spec.unitWords}`;
-  if (value === null) return `${spec.name} must be a ${spec.whole ? "whole number" : "number"} ${range}.`;
-  if (value < spec.min || value > spec.max) return `${spec.name} must be ${range}.`;
+  const vars = { name: t(`write.vital.${field}`), min: spec.min, max: spec.max, unit: spec.unitWords };
+  if (value === null) return t(spec.whole ? "write.error.vitalWhole" : "write.error.vitalNumber", vars);
+  if (value < spec.min || value > spec.max) return t("write.error.vitalRange", vars);
   return null;
 }
 
@@ -343,18 +346,18 @@ export function buildVitals(uhid: string, input: VitalsInput, now: Date): Built<
   if (systolicTyped !== diastolicTyped) {
     errors.push(
       systolicTyped
-        ? { field: "diastolic", message: "Enter the diastolic pressure too (blood pressure needs both)." }
-        : { field: "systolic", message: "Enter the systolic pressure too (blood pressure needs both)." },
+        ? { field: "diastolic", message: t("write.error.needDiastolic") }
+        : { field: "systolic", message: t("write.error.needSystolic") },
     );
   }
   if (!fields.some((f) => input[f].trim())) {
-    errors.push({ field: "heartRate", message: "Enter at least one vital sign." });
+    errors.push({ field: "heartRate", message: t("write.error.noVitals") });
   }
   const value = (field: VitalField) => parseNumber(input[field], VITALS[field].whole);
   const systolic = value("systolic");
   const diastolic = value("diastolic");
   if (!errors.length && systolic !== null && diastolic !== null && systolic <= diastolic) {
-    errors.push({ field: "systolic", message: "The systolic pressure must be higher than the diastolic." });
+    errors.push({ field: "systolic", message: t("write.error.bpOrder") });
   }
   const failed = fail(errors);
   if (failed) return failed;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   problemFieldErrors,
   accessTargetInWords,
@@ -154,5 +154,27 @@ describe("problemFieldErrors", () => {
     ).toEqual(["body.code: Field required.", "Too long."]);
     expect(problemFieldErrors({ status: 403, detail: "no grant" })).toEqual([]);
     expect(problemFieldErrors(undefined)).toEqual([]);
+  });
+});
+
+describe("in Hindi", () => {
+  it("words codes and dates in the language the person chose", async () => {
+    // The language is read when src/i18n loads: a fresh copy of the modules, for a Hindi browser.
+    vi.resetModules();
+    vi.stubGlobal("navigator", { language: "hi-IN" });
+    try {
+      const hindi = await import("./format");
+      expect(hindi.roleInWords("physician")).toBe("चिकित्सक");
+      expect(hindi.scopeInWords("category:lab")).toBe("सभी लैब परिणाम");
+      expect(hindi.consentStatusBadge("active")).toEqual({ label: "सक्रिय", tone: "active" });
+      expect(hindi.accessWhat("read", "record:x")).toBe("एक रिकॉर्ड खोला");
+      expect(hindi.problemDetail(undefined, 403)).toBe("आपको इसकी पहुँच नहीं है।");
+      expect(hindi.formatDate("2025-03-03T10:00:00Z", "UTC")).toBe("3 मार्च 2025");
+      const sharing = await import("./sharing");
+      expect(sharing.purposePhrase("treatment")).toBe("इलाज के लिए");
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
   });
 });

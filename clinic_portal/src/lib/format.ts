@@ -1,4 +1,13 @@
-// Pure wording helpers: how the API's codes read to a person. No DOM, no network.
+// Pure wording helpers: how the API's codes read to a person, in the language of the moment
+// (src/i18n). No DOM, no network.
+
+import { locale, t, type MessageKey } from "../i18n";
+import { catalog } from "../i18n/catalog";
+
+/** Whether the catalogue has a message for `key` (codes from the API are open-ended). */
+function hasMessage(key: string): key is MessageKey {
+  return Object.hasOwn(catalog.en, key);
+}
 
 /** A UHID as people read it: 14 digits shown as NN-NNNN-NNNN-NNNN (as the API's `uhid_display`). */
 export function formatUhid(uhid: string): string {
@@ -16,143 +25,96 @@ export function normaliseUhid(typed: string): string | null {
 /** "some_code-name" -> "Some code name": the fallback for codes this portal does not know yet. */
 export function humanise(code: string): string {
   const words = code.replace(/[_\-.:]+/g, " ").trim().toLowerCase();
-  if (!words) return "Unknown";
+  if (!words) return t("format.unknown");
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-const ROLE_WORDS: Record<string, string> = {
-  patient: "Patient",
-  physician: "Physician",
-  nurse: "Nurse",
-  lab_technician: "Lab technician",
-  radiologist: "Radiologist",
-  pharmacist: "Pharmacist",
-  drug_vendor: "Drug vendor",
-  helpdesk: "Help desk",
-  org_admin: "Organisation administrator",
-  insurer: "Insurer",
-  auditor: "Auditor",
-  platform_auditor: "Platform auditor",
-  system_admin: "System administrator",
-};
+/** The message `${prefix}${code}` when the catalogue has it, else undefined. */
+function known(prefix: string, code: string): string | undefined {
+  const key = `${prefix}${code}`;
+  return hasMessage(key) ? t(key) : undefined;
+}
 
 export function roleInWords(role: string): string {
-  return ROLE_WORDS[role] ?? humanise(role);
+  return known("format.role.", role) ?? humanise(role);
 }
 
 /** Roles in words, in the order given, without repeats: "Physician, Nurse". */
 export function rolesInWords(roles: readonly string[]): string {
   const words = [...new Set(roles.map(roleInWords))];
-  return words.length ? words.join(", ") : "No role";
+  return words.length ? words.join(t("format.listSeparator")) : t("format.noRole");
 }
 
 // Record categories as the API files them (api/consent/catalog.py) and, for the
 // catch-all `document` and a few others, the FHIR resource type decides the wording.
-const CATEGORY_WORDS: Record<string, string> = {
-  encounter: "Visit",
-  condition: "Condition",
-  allergy: "Allergy",
-  medication: "Medication",
-  lab: "Lab result",
-  imaging: "Imaging",
-  immunization: "Immunisation",
-  procedure: "Procedure",
-  vital_signs: "Vital signs",
-  document: "Note",
-};
-
-const TYPE_WORDS: Record<string, Record<string, string>> = {
-  lab: { DiagnosticReport: "Lab report", Specimen: "Lab sample" },
-  imaging: { DiagnosticReport: "Imaging report", ImagingStudy: "Imaging study" },
-  medication: { MedicationRequest: "Prescription" },
-  immunization: { ImmunizationRecommendation: "Immunisation plan" },
-  encounter: { EpisodeOfCare: "Episode of care" },
+const TYPE_WORDS: Record<string, Record<string, MessageKey>> = {
+  lab: { DiagnosticReport: "format.type.labReport", Specimen: "format.type.labSample" },
+  imaging: { DiagnosticReport: "format.type.imagingReport", ImagingStudy: "format.type.imagingStudy" },
+  medication: { MedicationRequest: "format.type.prescription" },
+  immunization: { ImmunizationRecommendation: "format.type.immunisationPlan" },
+  encounter: { EpisodeOfCare: "format.type.episodeOfCare" },
   document: {
-    DocumentReference: "Document",
-    Composition: "Note",
-    Patient: "Personal details",
-    Observation: "Observation",
-    CarePlan: "Care plan",
-    FamilyMemberHistory: "Family history",
+    DocumentReference: "format.type.document",
+    Composition: "format.type.note",
+    Patient: "format.type.personalDetails",
+    Observation: "format.type.observation",
+    CarePlan: "format.type.carePlan",
+    FamilyMemberHistory: "format.type.familyHistory",
   },
 };
 
 /** What a record is, in words, from its `category` and FHIR `resource_type`. */
 export function categoryInWords(category: string, resourceType?: string): string {
   const byType = resourceType ? TYPE_WORDS[category]?.[resourceType] : undefined;
-  return byType ?? CATEGORY_WORDS[category] ?? humanise(category);
+  if (byType) return t(byType);
+  return known("format.category.", category) ?? humanise(category);
 }
 
-const CATEGORY_PLURALS: Record<string, string> = {
-  all: "All records",
-  encounter: "All visits",
-  condition: "All conditions",
-  allergy: "All allergies",
-  medication: "All medications",
-  lab: "All lab results",
-  imaging: "All imaging",
-  immunization: "All immunisations",
-  procedure: "All procedures",
-  vital_signs: "All vital signs",
-  document: "All notes and documents",
-};
+/** "All lab results", "All records": a whole category (or `all`) in words. */
+function wholeCategory(name: string): string {
+  return known("format.all.", name) ?? t("format.all.other", { name: humanise(name).toLowerCase() });
+}
 
 /** A consent's scope in words: `category:lab` -> "All lab results", `record:<id>` -> "One record". */
 export function scopeInWords(scope: string): string {
   const at = scope.indexOf(":");
   const kind = at < 0 ? scope : scope.slice(0, at);
   const name = at < 0 ? "" : scope.slice(at + 1);
-  if (kind === "record") return "One record";
-  if (kind === "category") return CATEGORY_PLURALS[name] ?? `All ${humanise(name).toLowerCase()} records`;
+  if (kind === "record") return t("format.oneRecord");
+  if (kind === "category") return wholeCategory(name);
   return humanise(scope);
 }
 
-const PURPOSE_WORDS: Record<string, string> = {
-  treatment: "Treatment",
-  claim: "Insurance claim",
-  research: "Research",
-  emergency: "Emergency",
-};
-
 export function purposeInWords(purpose: string): string {
-  return PURPOSE_WORDS[purpose] ?? humanise(purpose);
+  return known("format.purpose.", purpose) ?? humanise(purpose);
 }
 
 export type ConsentTone = "pending" | "active" | "revoked" | "expired" | "other";
 
+const STATUS_TONES: Record<string, ConsentTone> = {
+  pending: "pending",
+  active: "active",
+  revoked: "revoked",
+  expired: "expired",
+  rejected: "revoked",
+};
+
 /** A consent status as a badge: its words and a tone (the CSS class). */
 export function consentStatusBadge(status: string): { label: string; tone: ConsentTone } {
-  switch (status) {
-    case "pending":
-      return { label: "Pending", tone: "pending" };
-    case "active":
-      return { label: "Active", tone: "active" };
-    case "revoked":
-      return { label: "Revoked", tone: "revoked" };
-    case "expired":
-      return { label: "Expired", tone: "expired" };
-    case "rejected":
-      return { label: "Not accepted", tone: "revoked" };
-    default:
-      return { label: humanise(status), tone: "other" };
-  }
+  const tone = STATUS_TONES[status];
+  if (!tone) return { label: humanise(status), tone: "other" };
+  return { label: known("format.status.", status) ?? humanise(status), tone };
 }
 
-const ACTION_WORDS: Record<string, string> = {
-  read: "Opened",
-  write: "Wrote",
-  search: "Searched",
-  check: "Checked access to",
-  "break-glass": "Emergency access to",
-  pull: "Retrieved",
-  download: "Downloaded",
-  preview: "Previewed",
-  deidentified: "Made an anonymised copy of",
-};
+/** The access log's action in words, around what it was done to: "Opened a record". */
+function actionWith(action: string, what: string): string {
+  const key = `format.action.${action}`;
+  return hasMessage(key) ? t(key, { what }) : t("format.action.other", { action: humanise(action), what });
+}
 
 /** The access log's action in words ("Opened", "Searched", ...). */
 export function actionInWords(action: string): string {
-  return ACTION_WORDS[action] ?? humanise(action);
+  return actionWith(action, "").replace(/[\s:]+$/, "").trim();
 }
 
 /**
@@ -168,53 +130,36 @@ export function accessTargetInWords(
   const name = at < 0 ? "" : target.slice(at + 1);
   switch (kind) {
     case "record":
-      return describeRecord?.(name) ?? "A record";
+      return describeRecord?.(name) ?? t("format.aRecord");
     case "category":
     case "search":
-      return name === "all" || name === ""
-        ? "All records"
-        : (CATEGORY_PLURALS[name] ?? `All ${humanise(name).toLowerCase()} records`);
+      return name === "all" || name === "" ? t("format.all.all") : wholeCategory(name);
     default:
       return humanise(target);
   }
 }
 
 export function outcomeInWords(outcome: string): string {
-  if (outcome === "granted") return "Granted";
-  if (outcome === "denied") return "Denied";
-  return humanise(outcome);
+  return known("format.outcome.", outcome) ?? humanise(outcome);
 }
 
-const NOTIFICATION_WORDS: Record<string, string> = {
-  break_glass: "Emergency access",
-};
-
 export function notificationKindInWords(kind: string): string {
-  return NOTIFICATION_WORDS[kind] ?? humanise(kind);
+  return known("format.notification.", kind) ?? humanise(kind);
 }
 
 /** A sentence: first letter capitalised, ending with a full stop (the API writes lower-case phrases). */
 export function asSentence(text: string): string {
-  const t = text.trim();
-  if (!t) return t;
-  const first = t.charAt(0).toUpperCase() + t.slice(1);
-  return /[.!?]$/.test(first) ? first : `${first}.`;
+  const trimmed = text.trim();
+  if (!trimmed) return trimmed;
+  const first = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  // Devanagari's full stop (।) ends a sentence too.
+  return /[.!?।]$/.test(first) ? first : `${first}.`;
 }
 
-const STATUS_WORDS: Record<number, string> = {
-  0: "Could not reach the service. Check your connection and try again.",
-  400: "The request was not accepted.",
-  401: "You need to sign in again.",
-  403: "You do not have access to this.",
-  404: "Nothing was found.",
-  409: "This cannot be done right now.",
-  413: "That is too large to send.",
-  422: "Some details are not valid.",
-  429: "Too many attempts. Please wait a moment and try again.",
-  500: "Something went wrong on our side. Please try again.",
-  502: "A service we depend on did not answer. Please try again.",
-  503: "The service is busy or unavailable. Please try again shortly.",
-};
+/** Words for an HTTP status the portal knows, else undefined. */
+function statusWords(status: number): string | undefined {
+  return known("format.http.", String(status));
+}
 
 /**
  * The plain-language message of an RFC 9457 problem (`{title, status, detail}`): its
@@ -235,14 +180,15 @@ export function problemDetail(problem: unknown, status?: number): string {
       }
     }
     const code = typeof p["status"] === "number" ? p["status"] : status;
-    if (code !== undefined && STATUS_WORDS[code]) return STATUS_WORDS[code];
+    const words = code === undefined ? undefined : statusWords(code);
+    if (words) return words;
     if (typeof p["title"] === "string" && p["title"].trim()) return asSentence(p["title"]);
   }
   if (status !== undefined) {
-    const words = STATUS_WORDS[status] ?? (status >= 500 ? STATUS_WORDS[500] : undefined);
+    const words = statusWords(status) ?? (status >= 500 ? statusWords(500) : undefined);
     if (words) return words;
   }
-  return "Something went wrong. Please try again.";
+  return t("format.somethingWrong");
 }
 
 /** An ISO date-time from the API as a Date; a time without an offset is taken as UTC. */
@@ -256,19 +202,19 @@ export function parseApiDate(value: string): Date | null {
 
 /** "3 Mar 2025" (the day in `timeZone`, the browser's by default). */
 export function formatDate(value: string | null | undefined, timeZone?: string): string {
-  if (!value) return "No date";
+  if (!value) return t("format.noDate");
   const d = parseApiDate(value);
-  if (!d) return "Unknown date";
+  if (!d) return t("format.unknownDate");
   const opts: Intl.DateTimeFormatOptions = { day: "numeric", month: "short", year: "numeric" };
   if (timeZone) opts.timeZone = timeZone;
-  return new Intl.DateTimeFormat("en-GB", opts).format(d);
+  return new Intl.DateTimeFormat(locale(), opts).format(d);
 }
 
 /** "3 Mar 2025, 14:05" (24-hour clock, in `timeZone`, the browser's by default). */
 export function formatDateTime(value: string | null | undefined, timeZone?: string): string {
-  if (!value) return "No date";
+  if (!value) return t("format.noDate");
   const d = parseApiDate(value);
-  if (!d) return "Unknown date";
+  if (!d) return t("format.unknownDate");
   const opts: Intl.DateTimeFormatOptions = {
     day: "numeric",
     month: "short",
@@ -278,7 +224,7 @@ export function formatDateTime(value: string | null | undefined, timeZone?: stri
     hourCycle: "h23",
   };
   if (timeZone) opts.timeZone = timeZone;
-  return new Intl.DateTimeFormat("en-GB", opts).format(d);
+  return new Intl.DateTimeFormat(locale(), opts).format(d);
 }
 
 /** Newest first by an ISO timestamp field; a copy, the input is left as it was. */
@@ -287,20 +233,9 @@ export function newestFirst<T>(items: readonly T[], at: (item: T) => string): T[
   return [...items].sort((a, b) => time(b) - time(a));
 }
 
-const BASIS_WORDS: Record<string, string> = {
-  owner: "Your own access",
-  grant: "Under a consent you gave",
-  break_glass: "Emergency access without consent",
-  author: "Their organisation made the record",
-  none: "No consent covers it",
-  no_kfrags: "Consent given, but not yet usable",
-  encounter: "Treating you during a visit",
-  order: "Carrying out an order for you",
-};
-
 /** Why the access log let an access in (or not), in words. */
 export function basisInWords(basis: string): string {
-  return BASIS_WORDS[basis] ?? humanise(basis);
+  return known("format.basis.", basis) ?? humanise(basis);
 }
 
 /** One access log entry's "what": "Searched all lab results", "Opened a record". */
@@ -311,11 +246,12 @@ export function accessWhat(
 ): string {
   const at = target.indexOf(":");
   if (action === "write" && at >= 0 && target.slice(0, at) === "category") {
-    return `Added a record (${categoryInWords(target.slice(at + 1))})`;
+    return t("format.addedRecord", { category: categoryInWords(target.slice(at + 1)) });
   }
   const thing = accessTargetInWords(target, describeRecord);
+  // Mid-sentence in English: "Opened a record" (scripts without case are left as they are).
   const lowered = /^[A-Z](?![A-Z])/.test(thing) ? thing.charAt(0).toLowerCase() + thing.slice(1) : thing;
-  return `${actionInWords(action)} ${lowered}`;
+  return actionWith(action, lowered);
 }
 
 /**

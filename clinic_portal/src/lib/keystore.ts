@@ -1,6 +1,7 @@
 // Keystore v3 (Web3 Secret Storage) files, with ethers. Loaded on demand by src/lib/wallet.ts.
 
-import { decryptKeystoreJson, isKeystoreJson } from "ethers";
+import { decryptKeystoreJson, encryptKeystoreJson, isKeystoreJson } from "ethers";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "./derivation";
 
 export type UnlockedKeystore = { address: Hex; privateKey: Hex };
@@ -19,4 +20,24 @@ export async function decryptKeystore(json: string, password: string): Promise<U
     if (/password/i.test(message)) throw new WrongPassword("incorrect password");
     throw new NotAKeystore(message || "the keystore could not be read");
   }
+}
+
+/**
+ * A keystore v3 JSON of `privateKey` sealed with `password` (scrypt, AES-128-CTR): the file
+ * MetaMask, geth and eth-account import. `scryptN` is lowered only by tests; ethers' default
+ * (2^17) keeps a stolen file slow to guess.
+ */
+export function encryptKeystore(privateKey: Hex, password: string, scryptN?: number): Promise<string> {
+  const address = privateKeyToAccount(privateKey).address;
+  return encryptKeystoreJson({ address, privateKey }, password, scryptN ? { scrypt: { N: scryptN } } : undefined);
+}
+
+/** A new wallet: a fresh secp256k1 key (the browser's CSPRNG) and its keystore file. */
+export async function newKeystore(
+  password: string,
+  scryptN?: number,
+): Promise<UnlockedKeystore & { keystore: string }> {
+  const privateKey = generatePrivateKey();
+  const address = privateKeyToAccount(privateKey).address;
+  return { address, privateKey, keystore: await encryptKeystore(privateKey, password, scryptN) };
 }

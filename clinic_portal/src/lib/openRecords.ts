@@ -2,6 +2,7 @@
 // the wallet's signature; nothing secret is sent anywhere.
 
 import { api } from "../api/client";
+import { t } from "../i18n";
 import { asFhirResource, recordView, type RecordView } from "./fhir";
 import { problemDetail } from "./format";
 import { outcome } from "./outcome";
@@ -12,19 +13,17 @@ export type RecordOpenState =
   | { status: "open"; view: RecordView }
   | { status: "error"; message: string };
 
-export const WRONG_WALLET = "This wallet does not open your records";
-export const NO_PUBLISHED_KEYS =
-  "Your encryption keys have not been published yet, so there are no records this wallet can open.";
-
-const RECORD_STATUS_WORDS: Record<number, string> = {
-  403: "You do not have access to this record.",
-  404: "This record was not found.",
-  409: "This record cannot be opened right now.",
-};
+/** Why one record did not open: the gate's refusals in words, by HTTP status. */
+function recordStatusWords(status: number): string | undefined {
+  if (status === 403) return t("patient.record.403");
+  if (status === 404) return t("patient.record.404");
+  if (status === 409) return t("patient.record.409");
+  return undefined;
+}
 
 /** Why one record did not open, in words (the API's own explanation added when it gives one). */
 export function recordProblemInWords(status: number, problem: unknown): string {
-  const lead = RECORD_STATUS_WORDS[status];
+  const lead = recordStatusWords(status);
   const detail = problemDetail(problem, status);
   if (!lead) return detail;
   return detail === lead || detail === problemDetail(undefined, status) ? lead : `${lead} ${detail}`;
@@ -36,14 +35,14 @@ export function normalisePublicKey(hex: string): string {
 }
 
 /**
- * The published encrypting public key of the signed-in patient: the key, or null when none is
- * published (404), or a message when the API could not be asked.
+ * The published encrypting public key of the signed-in patient: the key, or null with a message
+ * (`unpublished` when none is published, 404; else the API could not be asked).
  */
-export async function publishedKey(): Promise<{ key: string } | { key: null; message: string }> {
+export async function publishedKey(): Promise<{ key: string } | { key: null; unpublished: boolean; message: string }> {
   const result = await outcome(api.GET("/api/v1/me/keys"));
   if (result.ok) return { key: normalisePublicKey(result.value.umbral_public_key) };
-  if (result.status === 404) return { key: null, message: NO_PUBLISHED_KEYS };
-  return { key: null, message: problemDetail(result.problem, result.status) };
+  if (result.status === 404) return { key: null, unpublished: true, message: t("patient.noPublishedKeys") };
+  return { key: null, unpublished: false, message: problemDetail(result.problem, result.status) };
 }
 
 /** Fetch one sealed record and decrypt it with the patient's keys, as people read it. */
@@ -56,11 +55,11 @@ export async function openRecord(keys: PatientKeys, recordId: string): Promise<R
   try {
     plaintext = keys.decrypt(result.value.capsule, result.value.ciphertext);
   } catch {
-    return { status: "error", message: "This record could not be decrypted with your key." };
+    return { status: "error", message: t("patient.record.notDecrypted") };
   }
   const view = viewOfPlaintext(plaintext);
   plaintext.fill(0);
-  if (!view) return { status: "error", message: "This record opened, but it is not a health record the portal can read." };
+  if (!view) return { status: "error", message: t("patient.record.notReadable") };
   return { status: "open", view };
 }
 

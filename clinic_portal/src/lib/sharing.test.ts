@@ -8,9 +8,12 @@ import {
   defaultUntil,
   organisationKindInWords,
   purposePhrase,
+  recordScope,
   scopePhrase,
   SHARE_CATEGORIES,
   SHARE_PURPOSES,
+  shareCategoryLabel,
+  sharePurposeLabel,
   shareProblem,
   shareSummary,
   signableTypedData,
@@ -148,8 +151,9 @@ describe("what the patient signs, in words", () => {
         to: "",
       }),
     ).toBe(
-      "Precision Diagnostics Lab may read your lab results for treatment until 30 Nov 2027. " +
-        "Their key will be able to open these records.",
+      "Precision Diagnostics Lab may read your lab results for treatment until the end of 30 Nov 2027. " +
+        "Their key will be able to open these records. " +
+        "Your wallet signs exactly this; you can revoke it at any time.",
     );
   });
 
@@ -163,7 +167,9 @@ describe("what the patient signs, in words", () => {
       from: "2024-03-01",
       to: "2024-12-31",
     });
-    expect(summary).toContain("Riverside Family Clinic may read all your records for an insurance claim until 5 Jan 2026.");
+    expect(summary).toContain(
+      "Riverside Family Clinic may read all your records for an insurance claim until the end of 5 Jan 2026.",
+    );
     expect(summary).toContain("Only records dated from 1 Mar 2024 to 31 Dec 2024.");
     expect(summary).toContain("will not be able to open your encrypted records");
     expect(summary).not.toContain("Their key will be able");
@@ -172,11 +178,11 @@ describe("what the patient signs, in words", () => {
   it("offers exactly the categories and purposes the server accepts, in words", () => {
     const serverCategories = ["encounter", "condition", "allergy", "medication", "lab", "imaging", "immunization", "procedure", "vital_signs", "document", "all"];
     expect(SHARE_CATEGORIES.map((c) => c.scope.replace("category:", "")).sort()).toEqual([...serverCategories].sort());
-    expect(SHARE_CATEGORIES.map((c) => c.label)).toEqual(
+    expect(SHARE_CATEGORIES.map((c) => shareCategoryLabel(c.name))).toEqual(
       expect.arrayContaining(["All records", "Lab results", "Imaging", "Allergies", "Conditions", "Notes and documents"]),
     );
     expect(SHARE_CATEGORIES[0].scope).toBe("category:all");
-    expect(SHARE_PURPOSES.map((p) => [p.purpose, p.label])).toEqual([
+    expect(SHARE_PURPOSES.map((p) => [p.purpose, sharePurposeLabel(p.purpose)])).toEqual([
       ["treatment", "Treatment"],
       ["claim", "Insurance claim"],
       ["research", "Research"],
@@ -186,6 +192,30 @@ describe("what the patient signs, in words", () => {
     expect(purposePhrase("research")).toBe("for research");
     expect(organisationKindInWords("lab")).toBe("Laboratory");
     expect(organisationKindInWords("drug_vendor")).toBe("Drug vendor");
+  });
+
+  it("names one record and its later versions, and a person by UHID", () => {
+    const scope = recordScope({ lineage_id: "5f0c1b2a-0000-4000-8000-000000000001" });
+    expect(scope).toBe("record:5f0c1b2a-0000-4000-8000-000000000001");
+    const summary = shareSummary({
+      granteeName: "12345678901234",
+      granteeKind: "person",
+      granteeHasKey: false,
+      scope,
+      recordName: "Lab result of 3 Mar 2025",
+      purpose: "treatment",
+      until: "2027-11-30",
+      from: "",
+      to: "",
+    });
+    expect(summary).toContain(
+      "The person with UHID 12-3456-7890-1234 may read one of your records (Lab result of 3 Mar 2025) " +
+        "and its later versions for treatment until the end of 30 Nov 2027.",
+    );
+    expect(summary).toContain("cannot open your encrypted records");
+    const base = { grantee: "org", purpose: "treatment", until: "2099-01-01", from: "", to: "" };
+    expect(shareProblem({ ...base, scope: "record:" })).toMatch(/Choose the record/);
+    expect(shareProblem({ ...base, scope })).toBe("");
   });
 
   it("checks the dates before anything is signed", () => {

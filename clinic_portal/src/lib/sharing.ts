@@ -2,61 +2,75 @@
 // summary of what the patient signs, and the typed data the server makes, prepared for the
 // wallet. Pure: no DOM, no network, no wallet library.
 
+import { locale, t, type MessageKey } from "../i18n";
+import { formatUhid } from "./format";
 import type { SignableTypedData } from "./signers";
 
 /** The categories a grant can cover (api/consent/catalog.py RECORD_CATEGORIES), in the order offered. */
 export const SHARE_CATEGORIES = [
-  { scope: "category:all", label: "All records", phrase: "all your records" },
-  { scope: "category:lab", label: "Lab results", phrase: "your lab results" },
-  { scope: "category:imaging", label: "Imaging", phrase: "your imaging" },
-  { scope: "category:allergy", label: "Allergies", phrase: "your allergies" },
-  { scope: "category:condition", label: "Conditions", phrase: "your conditions" },
-  { scope: "category:medication", label: "Medications", phrase: "your medications" },
-  { scope: "category:immunization", label: "Immunisations", phrase: "your immunisations" },
-  { scope: "category:procedure", label: "Procedures", phrase: "your procedures" },
-  { scope: "category:vital_signs", label: "Vital signs", phrase: "your vital signs" },
-  { scope: "category:encounter", label: "Visits", phrase: "your visits" },
-  { scope: "category:document", label: "Notes and documents", phrase: "your notes and documents" },
+  { scope: "category:all", name: "all" },
+  { scope: "category:lab", name: "lab" },
+  { scope: "category:imaging", name: "imaging" },
+  { scope: "category:allergy", name: "allergy" },
+  { scope: "category:condition", name: "condition" },
+  { scope: "category:medication", name: "medication" },
+  { scope: "category:immunization", name: "immunization" },
+  { scope: "category:procedure", name: "procedure" },
+  { scope: "category:vital_signs", name: "vital_signs" },
+  { scope: "category:encounter", name: "encounter" },
+  { scope: "category:document", name: "document" },
 ] as const;
 
+type ShareCategory = (typeof SHARE_CATEGORIES)[number]["name"];
+
+/** A category as the "What" choice names it: "Lab results". */
+export function shareCategoryLabel(name: ShareCategory): string {
+  return t(`share.label.${name}`);
+}
+
 /** The purposes a patient grants for (api/consent/catalog.py; `emergency` is break-glass, not offered). */
-export const SHARE_PURPOSES = [
-  { purpose: "treatment", label: "Treatment", phrase: "for treatment" },
-  { purpose: "claim", label: "Insurance claim", phrase: "for an insurance claim" },
-  { purpose: "research", label: "Research", phrase: "for research" },
-] as const;
+export const SHARE_PURPOSES = [{ purpose: "treatment" }, { purpose: "claim" }, { purpose: "research" }] as const;
 
 export type SharePurpose = (typeof SHARE_PURPOSES)[number]["purpose"];
 
-const KIND_WORDS: Record<string, string> = {
-  hospital: "Hospital",
-  clinic: "Clinic",
-  lab: "Laboratory",
-  radiology: "Radiology centre",
-  pharmacy: "Pharmacy",
-  insurer: "Insurer",
-  drug_vendor: "Drug vendor",
-};
+/** A purpose as the "Purpose" choice names it: "Insurance claim". */
+export function sharePurposeLabel(purpose: SharePurpose): string {
+  return t(`share.purposeLabel.${purpose}`);
+}
+
+const ORGANISATION_KINDS = new Set(["hospital", "clinic", "lab", "radiology", "pharmacy", "insurer", "drug_vendor"]);
 
 /** An organisation's kind in words ("lab" -> "Laboratory"). */
 export function organisationKindInWords(kind: string): string {
-  if (KIND_WORDS[kind]) return KIND_WORDS[kind];
+  if (ORGANISATION_KINDS.has(kind)) return t(`share.kind.${kind}` as MessageKey);
   const words = kind.replace(/[_\-.:]+/g, " ").trim().toLowerCase();
-  return words ? words.charAt(0).toUpperCase() + words.slice(1) : "Organisation";
+  return words ? words.charAt(0).toUpperCase() + words.slice(1) : t("share.kind.other");
 }
 
-/** What a scope covers, as part of a sentence: `category:lab` -> "your lab results". */
-export function scopePhrase(scope: string): string {
+/** A single record's scope: the record and its later versions (the gate covers its lineage). */
+export function recordScope(record: { lineage_id: string }): string {
+  return `record:${record.lineage_id}`;
+}
+
+/**
+ * What a scope covers, as part of a sentence: `category:lab` -> "your lab results";
+ * `record:<id>` -> "one of your records", naming it when `recordName` is given.
+ */
+export function scopePhrase(scope: string, recordName?: string): string {
   const known = SHARE_CATEGORIES.find((c) => c.scope === scope);
-  if (known) return known.phrase;
-  if (scope.startsWith("record:")) return "one of your records";
+  if (known) return t(`share.phrase.${known.name}`);
+  if (scope.startsWith("record:"))
+    return recordName ? t("share.phrase.thisRecord", { record: recordName }) : t("share.phrase.oneRecord");
   const name = scope.slice(scope.indexOf(":") + 1).replace(/[_-]+/g, " ");
-  return `your ${name} records`;
+  return t("share.phrase.other", { name });
 }
 
 /** Why, as part of a sentence: `claim` -> "for an insurance claim". */
 export function purposePhrase(purpose: string): string {
-  return SHARE_PURPOSES.find((p) => p.purpose === purpose)?.phrase ?? `for ${purpose.replace(/_/g, " ")}`;
+  const known = SHARE_PURPOSES.find((p) => p.purpose === purpose);
+  return known
+    ? t(`share.purposePhrase.${known.purpose}`)
+    : t("share.purposePhrase.other", { name: purpose.replace(/_/g, " ") });
 }
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -67,7 +81,7 @@ export function dayInWords(day: string): string | null {
   if (!m) return null;
   const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
   if (d.getUTCMonth() !== Number(m[2]) - 1) return null;
-  return new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(d);
+  return new Intl.DateTimeFormat(locale(), { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(d);
 }
 
 /** Local midnight (start) or the last second (end) of a date input's day, or null. */
@@ -95,10 +109,14 @@ export function defaultUntil(now: Date = new Date()): string {
 }
 
 export type ShareChoice = {
+  /** An organisation's name, or for a person their UHID (they are named by it). */
   granteeName: string;
+  granteeKind?: "organization" | "person";
   /** Whether the grantee published an encryption key (then key fragments are made for it). */
   granteeHasKey: boolean;
   scope: string;
+  /** For a single record's scope: the record as people read it ("Lab result of 3 Mar 2025"). */
+  recordName?: string | undefined;
   purpose: string;
   /** Date input values ("YYYY-MM-DD"); `from`/`to` may be "". */
   until: string;
@@ -108,37 +126,49 @@ export type ShareChoice = {
 
 /**
  * What the patient is about to sign, in plain words: "Precision Diagnostics Lab may read your
- * lab results for treatment until 30 Nov 2027. Their key will be able to open these records."
+ * lab results for treatment until the end of 30 Nov 2027. Their key will be able to open these
+ * records. Your wallet signs exactly this; ..." Every term of the typed data is in it: who,
+ * which records (scope and period), why and until when.
  */
 export function shareSummary(choice: ShareChoice): string {
-  const until = dayInWords(choice.until) ?? "the date you choose";
+  const until = dayInWords(choice.until) ?? t("share.summary.untilUnknown");
+  const person = choice.granteeKind === "person";
+  const who = person ? t("share.person", { uhid: formatUhid(choice.granteeName) }) : choice.granteeName;
   const sentences = [
-    `${choice.granteeName} may read ${scopePhrase(choice.scope)} ${purposePhrase(choice.purpose)} until ${until}.`,
+    t("share.summary.main", {
+      who,
+      what: scopePhrase(choice.scope, choice.recordName),
+      why: purposePhrase(choice.purpose),
+      until,
+    }),
   ];
   const from = choice.from ? dayInWords(choice.from) : null;
   const to = choice.to ? dayInWords(choice.to) : null;
-  if (from && to) sentences.push(`Only records dated from ${from} to ${to}.`);
-  else if (from) sentences.push(`Only records dated from ${from} on.`);
-  else if (to) sentences.push(`Only records dated up to ${to}.`);
+  if (from && to) sentences.push(t("share.summary.fromTo", { from, to }));
+  else if (from) sentences.push(t("share.summary.from", { from }));
+  else if (to) sentences.push(t("share.summary.to", { to }));
   sentences.push(
-    choice.granteeHasKey
-      ? "Their key will be able to open these records."
-      : "They have not published an encryption key, so they will not be able to open your encrypted records.",
+    person ? t("share.summary.person") : choice.granteeHasKey ? t("share.summary.hasKey") : t("share.summary.noKey"),
   );
+  sentences.push(t("share.summary.wallet"));
   return sentences.join(" ");
 }
 
 /** Why the form cannot be signed yet, or "" when it can. */
-export function shareProblem(choice: Omit<ShareChoice, "granteeName" | "granteeHasKey"> & { grantee: string }, now: Date = new Date()): string {
-  if (!choice.grantee) return "Choose who to share with.";
+export function shareProblem(
+  choice: Omit<ShareChoice, "granteeName" | "granteeHasKey"> & { grantee: string },
+  now: Date = new Date(),
+): string {
+  if (!choice.grantee) return t("share.problem.chooseWho");
+  if (choice.scope === "record:" || choice.scope === "") return t("share.problem.chooseRecord");
   const until = dayBoundary(choice.until, "end");
-  if (!until) return "Choose until when they may read your records.";
-  if (until.getTime() <= now.getTime()) return "The end date must be in the future.";
+  if (!until) return t("share.problem.until");
+  if (until.getTime() <= now.getTime()) return t("share.problem.future");
   const from = choice.from ? dayBoundary(choice.from, "start") : null;
   const to = choice.to ? dayBoundary(choice.to, "end") : null;
-  if (choice.from && !from) return "The start of the records period is not a date.";
-  if (choice.to && !to) return "The end of the records period is not a date.";
-  if (from && to && from.getTime() > to.getTime()) return "The records period starts after it ends.";
+  if (choice.from && !from) return t("share.problem.fromNotDate");
+  if (choice.to && !to) return t("share.problem.toNotDate");
+  if (from && to && from.getTime() > to.getTime()) return t("share.problem.periodOrder");
   return "";
 }
 
@@ -211,13 +241,10 @@ export function signableTypedData(typed: ServerTypedData): SignableTypedData {
  * one whose patient is not this wallet (the server would refuse its signature). "" when fine.
  */
 export function typedDataProblem(typed: ServerTypedData, primaryType: "Grant" | "Revoke", walletAddress: string): string {
-  if (typed.primaryType !== primaryType) return "The service sent something other than what you asked to sign.";
+  if (typed.primaryType !== primaryType) return t("share.typed.otherKind");
   const patient = typed.message["patient"];
   if (typeof patient !== "string" || patient.toLowerCase() !== walletAddress.toLowerCase())
-    return "This wallet is not the one linked to your account. Unlock the wallet of this account.";
+    return t("share.typed.otherWallet");
   return "";
 }
 
-export const SHARED_MESSAGE = "Shared. It takes effect once recorded on the chain.";
-export const REVOKED_MESSAGE = "Revoked. Access is refused from now on; the chain records it shortly.";
-export const PENDING_WORDS = "Pending (being recorded on the chain)";

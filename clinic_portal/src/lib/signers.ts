@@ -1,5 +1,6 @@
-// Signing the key derivation message with viem: a key held in this page, or a browser
-// wallet (EIP-1193, window.ethereum). Loaded on demand by src/lib/wallet.ts.
+// Signing with viem: the key derivation message, consent typed data and SIWE messages, with a
+// key held in this page or a browser wallet (EIP-1193, window.ethereum). Loaded on demand by
+// src/lib/wallet.ts.
 
 import {
   createWalletClient,
@@ -50,4 +51,14 @@ export function signTypedDataWithPrivateKey(privateKey: Hex, typed: SignableType
 /** Sign server-made typed data with the browser wallet (eth_signTypedData_v4). */
 export function signTypedDataWithBrowserWallet(wallet: BrowserWallet, typed: SignableTypedData): Promise<Hex> {
   return wallet.client.signTypedData({ account: wallet.address, ...(typed as unknown as TypedDataDefinition) });
+}
+
+/** An EIP-191 personal_sign signature (a SIWE message) with a key held in this page. */
+export function signMessageWithPrivateKey(privateKey: Hex, message: string): Promise<Hex> {
+  return privateKeyToAccount(privateKey).signMessage({ message });
+}
+
+/** An EIP-191 personal_sign signature (a SIWE message) from the browser wallet. */
+export function signMessageWithBrowserWallet(wallet: BrowserWallet, message: string): Promise<Hex> {
+  return wallet.client.signMessage({ account: wallet.address, message });
 }

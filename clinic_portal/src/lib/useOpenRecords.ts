@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import { openRecord, publishedKey, WRONG_WALLET, type RecordOpenState } from "./openRecords";
+import { t } from "../i18n";
+import { openRecord, publishedKey, type RecordOpenState } from "./openRecords";
 import type { PatientKeys } from "./umbral";
 import { signKeyDerivation, WalletError } from "./wallet";
 
@@ -71,7 +72,7 @@ export function useOpenRecords(recordIds: readonly string[]): OpenRecords {
         derived = await umbral.patientKeysFromSignature(signature);
         if (mine !== generation.current) return;
         if (derived.encryptingPublicKey !== published.key) {
-          setProblem(WRONG_WALLET);
+          setProblem(t("patient.wrongWallet"));
           setPhase("locked");
           return;
         }
@@ -81,7 +82,7 @@ export function useOpenRecords(recordIds: readonly string[]): OpenRecords {
       } catch (error) {
         if (mine !== generation.current) return;
         setProblem(
-          error instanceof WalletError ? error.message : "Your records could not be opened. Please try again.",
+          error instanceof WalletError ? error.message : t("patient.openFailed"),
         );
         setPhase("locked");
       } finally {
@@ -111,7 +112,7 @@ export function useOpenRecords(recordIds: readonly string[]): OpenRecords {
         try {
           state = await openRecord(current, id);
         } catch {
-          state = { status: "error", message: "This record could not be opened." };
+          state = { status: "error", message: t("patient.record.notOpened") };
         }
         if (mine !== generation.current) return;
         const done = state;

@@ -1,6 +1,7 @@
-// The still-encrypted keystore JSON of a patient's wallet, kept in IndexedDB (database
-// "ohms-portal", store "wallets") so a returning patient only types the password. Never the
-// private key: that stays in memory (src/lib/wallet.ts).
+// The still-encrypted keystore JSON of a person's wallet, kept in IndexedDB (database
+// "ohms-portal", store "wallets", keyed by the portal user's id) so a returning person only
+// types the password, on the sign-in screen too. Never the private key: that stays in memory
+// (src/lib/wallet.ts).
 
 const DB_NAME = "ohms-portal";
 const STORE = "wallets";
@@ -52,6 +53,27 @@ export async function loadSavedWallet(owner: string): Promise<SavedWallet | null
   } catch {
     return null; // no IndexedDB (private mode, disabled): the patient imports the file each time
   }
+}
+
+/**
+ * Every wallet saved in this browser, one per address, newest first: the sign-in screen offers
+ * them before anyone is signed in (it cannot know whose they are until the wallet signs).
+ */
+export async function listSavedWallets(): Promise<SavedWallet[]> {
+  let values: unknown[];
+  try {
+    values = await withStore("readonly", (s) => s.getAll());
+  } catch {
+    return [];
+  }
+  const byAddress = new Map<string, SavedWallet>();
+  for (const value of values) {
+    if (!isSavedWallet(value)) continue;
+    const key = value.address.toLowerCase();
+    const known = byAddress.get(key);
+    if (!known || known.savedAt < value.savedAt) byAddress.set(key, value);
+  }
+  return [...byAddress.values()].sort((a, b) => b.savedAt.localeCompare(a.savedAt));
 }
 
 export async function saveWallet(owner: string, wallet: SavedWallet): Promise<boolean> {

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,37 @@ def test_the_portal_csp_allows_the_public_chain_node_only() -> None:
     assert "unsafe-inline" not in policy
     with pytest.raises(ValueError):
         portal_csp("javascript:alert(1)")
+
+
+def test_auditors_search_by_patient_accessor_purpose_outcome_and_time(ohms: Ohms) -> None:
+    lab = ohms.create_org("lab")
+    tech = ohms.add_member(lab, "lab_technician")
+    other_tech = ohms.add_member(lab, "lab_technician")
+    auditor = ohms.add_member(lab, "auditor")
+    patient = ohms.register_patient()
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    treatment = check(ohms, tech, patient)["audit_entry"]
+    research = check(ohms, tech, patient, purpose="research")["audit_entry"]
+    other = check(ohms, other_tech, patient)["audit_entry"]
+    after = datetime.now(UTC) + timedelta(seconds=1)
+
+    def search(**params: str) -> set[str]:
+        r = ohms.client.get("/api/v1/audit/entries", headers=auditor.headers,
+                            params={"patient": patient.uhid, **params})
+        assert r.status_code == 200, r.text
+        return {e["id"] for e in r.json()}
+
+    assert search() == {treatment, research, other}
+    assert search(accessor=tech.uhid) == {treatment, research}
+    assert search(accessor=tech.uhid, purpose="research") == {research}
+    assert search(purpose="treatment", outcome="denied") == {treatment, other}
+    assert search(outcome="granted") == set()
+    assert search(since=before.isoformat(), until=after.isoformat()) == {treatment, research, other}
+    assert search(since=after.isoformat()) == set()
+    assert search(until=before.isoformat()) == set()
+    # Refused clearly: an unknown purpose, a time without its offset, an empty range.
+    for params in ({"purpose": "marketing"}, {"since": "2026-01-01T00:00:00"},
+                   {"since": after.isoformat(), "until": before.isoformat()}):
+        r = ohms.client.get("/api/v1/audit/entries", headers=auditor.headers, params=params)
+        assert r.status_code == 422, (params, r.text)
+        assert r.headers["content-type"] == "application/problem+json"

@@ -1,5 +1,54 @@
-// Messages of the "staff" area (keys "staff.<what>"); `hi` must have exactly the keys of `en`.
+// Messages of the "staff" area (keys "staff.<what>"): the clinician's screen, finding a patient
+// and their chart (StaffHome, ChartPanel, src/lib/chart.ts). `hi` must have exactly the keys of `en`.
 
-export const en = {} as const;
+export const en = {
+  "staff.title": "Patients",
+  "staff.find": "Find a patient",
+  "staff.uhid": "Patient UHID",
+  "staff.uhidHint": "14 digits, with or without dashes.",
+  "staff.findButton": "Find",
+  "staff.looking": "Looking up the patient…",
+  "staff.enterUhid": "Enter the patient's UHID.",
+  "staff.dateOfBirth": "Date of birth",
+  "staff.chart.heading": "Chart",
+  "staff.chart.intro": "The records your organisation may read, newest first, opened for you by the service with your organisation's key. Each opening is logged and the patient can see it.",
+  "staff.chart.introListed": "The records your organisation may read, newest first.",
+  "staff.chart.opening": "Opening the records…",
+  "staff.chart.counts": "Opened: {opened}. Could not be opened: {refused}.",
+  "staff.chart.keysElsewhere": "Your organisation keeps its own keys, so records are not opened in this portal. Open them with your organisation's key software.",
+  "staff.chart.lockedElsewhere": "Encrypted; open it with your organisation's own key",
+  "staff.chart.notOpenedYet": "Not opened yet",
+  "staff.chart.403": "Your organisation has no consent of the patient that covers this record.",
+  "staff.chart.404": "This record was not found, or it is not shared with your organisation.",
+  "staff.chart.409": "This record cannot be opened here.",
+  "staff.chart.notReadable": "This record opened, but it is not a health record the portal can read.",
+  "staff.other.title": "Welcome",
+  "staff.other.heading": "Coming in later versions",
+  "staff.other.body": "Your role does not look up patients. Tools for organisation administrators and auditors, such as managing staff and reviewing the access log, arrive in later versions of this portal.",
+} as const;
 
-export const hi: Record<keyof typeof en, string> = {};
+export const hi: Record<keyof typeof en, string> = {
+  "staff.title": "मरीज़",
+  "staff.find": "मरीज़ खोजें",
+  "staff.uhid": "मरीज़ का UHID",
+  "staff.uhidHint": "14 अंक, डैश के साथ या बिना।",
+  "staff.findButton": "खोजें",
+  "staff.looking": "मरीज़ को खोजा जा रहा है…",
+  "staff.enterUhid": "मरीज़ का UHID लिखें।",
+  "staff.dateOfBirth": "जन्म तिथि",
+  "staff.chart.heading": "चार्ट",
+  "staff.chart.intro": "वे रिकॉर्ड जिन्हें आपका संगठन पढ़ सकता है, नए पहले, जिन्हें सेवा आपके संगठन की कुंजी से आपके लिए खोलती है। हर बार खोलना दर्ज होता है और मरीज़ उसे देख सकते हैं।",
+  "staff.chart.introListed": "वे रिकॉर्ड जिन्हें आपका संगठन पढ़ सकता है, नए पहले।",
+  "staff.chart.opening": "रिकॉर्ड खोले जा रहे हैं…",
+  "staff.chart.counts": "खुले: {opened}। नहीं खुल सके: {refused}।",
+  "staff.chart.keysElsewhere": "आपका संगठन अपनी कुंजियाँ स्वयं रखता है, इसलिए रिकॉर्ड इस पोर्टल में नहीं खोले जाते। उन्हें अपने संगठन के कुंजी सॉफ़्टवेयर से खोलें।",
+  "staff.chart.lockedElsewhere": "एन्क्रिप्टेड; इसे अपने संगठन की अपनी कुंजी से खोलें",
+  "staff.chart.notOpenedYet": "अभी खोला नहीं गया",
+  "staff.chart.403": "आपके संगठन के पास मरीज़ की ऐसी कोई सहमति नहीं है जो इस रिकॉर्ड को शामिल करे।",
+  "staff.chart.404": "यह रिकॉर्ड नहीं मिला, या यह आपके संगठन के साथ साझा नहीं किया गया है।",
+  "staff.chart.409": "यह रिकॉर्ड यहाँ नहीं खोला जा सकता।",
+  "staff.chart.notReadable": "यह रिकॉर्ड खुल गया, पर यह ऐसा स्वास्थ्य रिकॉर्ड नहीं है जिसे पोर्टल पढ़ सके।",
+  "staff.other.title": "स्वागत है",
+  "staff.other.heading": "आगे के संस्करणों में",
+  "staff.other.body": "आपकी भूमिका मरीज़ों को नहीं खोजती। संगठन व्यवस्थापकों और लेखा परीक्षकों के उपकरण, जैसे कर्मचारियों का प्रबंधन और पहुँच लॉग की समीक्षा, इस पोर्टल के आगे के संस्करणों में आएँगे।",
+};

@@ -1,0 +1,71 @@
+// Finding the patient a result is for, by UHID (the clinician screen's pattern, in this area's words).
+
+import { useId, useRef, useState, type FormEvent } from "react";
+import { api, type PatientSummary } from "../api/client";
+import { t } from "../i18n";
+import { problemDetail } from "../lib/format";
+import { outcome } from "../lib/outcome";
+import { ErrorAlert } from "./common";
+
+export function ResultPatientFinder({ onFound }: { onFound: (patient: PatientSummary | null) => void }) {
+  const inputId = useId();
+  const [typed, setTyped] = useState("");
+  const [searching, setSearching] = useState(false);
+  const [error, setError] = useState("");
+  const search = useRef(0);
+
+  async function find(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const uhid = typed.trim();
+    if (!uhid) {
+      setError(t("results.find.empty"));
+      document.getElementById(inputId)?.focus();
+      return;
+    }
+    const mine = ++search.current;
+    setSearching(true);
+    setError("");
+    onFound(null);
+    const result = await outcome(api.GET("/api/v1/patients/{uhid}", { params: { path: { uhid } } }));
+    if (mine !== search.current) return;
+    setSearching(false);
+    if (result.ok) onFound(result.value);
+    else setError(problemDetail(result.problem, result.status));
+  }
+
+  return (
+    <section className="card" data-testid="find-patient" aria-labelledby={`${inputId}-heading`}>
+      <h2 id={`${inputId}-heading`}>{t("results.find.heading")}</h2>
+      <form className="find-form" onSubmit={(e) => void find(e)} noValidate>
+        <div className="field">
+          <label htmlFor={inputId}>{t("results.find.label")}</label>
+          <input
+            id={inputId}
+            name="uhid"
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="12-3456-7890-1234"
+            aria-describedby={`${inputId}-hint`}
+            aria-invalid={error ? true : undefined}
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+          />
+          <p className="hint" id={`${inputId}-hint`}>
+            {t("results.find.hint")}
+          </p>
+        </div>
+        <button type="submit" className="primary" disabled={searching} aria-busy={searching}>
+          {t("results.find.button")}
+        </button>
+      </form>
+      {searching && (
+        <p className="muted loading" role="status">
+          {t("results.find.searching")}
+        </p>
+      )}
+      <ErrorAlert message={error} />
+    </section>
+  );
+}
