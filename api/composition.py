@@ -26,6 +26,7 @@ from api.identity.passwords import PasswordHashing, PasswordPolicy
 from api.identity.throttling import AttemptLimiter
 from api.identity.tokens import TokenIssuer
 from api.imaging.stores import DicomStores
+from api.scheduling.relationships import BookingReasons, OpenEncounters
 from api.settings import Settings
 from chain import (
     Chain,
@@ -80,7 +81,8 @@ class Container:
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     # The grants/anchors mirror; set by api.background (it needs every context's handlers).
     indexer: Any = None
-    # Workflows' bases for clinicians to write for a patient (encounters, orders); none yet.
+    # Workflows' bases for clinicians to write for a patient without a grant (encounters,
+    # bookings' reasons; orders to come), asked in order.
     treating_relationships: tuple[TreatingRelationship, ...] = ()
     _mirror_lock: threading.Lock = field(default_factory=threading.Lock)
     _caught_up_seen: datetime | None = None
@@ -254,6 +256,9 @@ def build_container(settings: Settings) -> Container:
                           timeout=settings.orthanc_timeout_seconds),
         # A study archive is one blob: the largest upload plus its ZIP directory.
         archives=build_blob_store(settings, settings.max_study_bytes * 2),
+        treating_relationships=(
+            OpenEncounters(window=timedelta(minutes=settings.encounter_write_window_minutes)),
+            BookingReasons()),
     )
 
     def database_ready() -> None:

@@ -40,6 +40,7 @@ from api.notifications.router import router as notifications_router
 from api.openapi_docs import document_problem_responses
 from api.portal import mount_portal, portal_build, portal_headers
 from api.records.router import router as records_router
+from api.scheduling.router import router as scheduling_router
 from api.settings import Settings, load_settings
 from api.system_sessions import check_routes as check_system_session_routes
 from api.tenants.router import router as tenants_router
@@ -57,6 +58,7 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (notifications_router, API_PREFIX),
     (records_router, API_PREFIX),
     (imaging_router, API_PREFIX),
+    (scheduling_router, API_PREFIX),
 ]
 
 

@@ -129,6 +129,14 @@ class Settings(BaseSettings):
                     "more are answered 429",
     )
 
+    # Treating relationships (api.access.gate): an encounter lets its organisation's
+    # clinicians write for the patient while it is open and this long after it finished.
+    encounter_write_window_minutes: int = Field(
+        default=1440, ge=0,
+        description="Minutes after an encounter finished during which its organisation's "
+                    "clinicians may still write records for the patient (basis `encounter`)",
+    )
+
     max_request_bytes: int = 1_048_576
     benchmark_routes: bool = Field(
         default=False,

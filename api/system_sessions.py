@@ -42,6 +42,18 @@ GRANTS = ("a patient's grants name other organisations and are mirrored from the
 AUDIT = ("the access log spans organisations: the audit router's visibility rules decide "
          "which entries a caller sees (own records, own staff, or platform auditor)")
 PLATFORM_ADMIN = "system administration: the account made belongs to no organisation"
+BOOKING = ("a patient is of no organisation: they book, list, move and cancel their own "
+           "appointments with any organisation's practitioners, and the helpdesk books for a "
+           "patient found by UHID; the scheduling service confines each query to the caller's "
+           "own appointments or their organisation's")
+FOLLOW_UP = ("a follow-up's reason is written as the patient's encrypted record (records are "
+             "the patient's, a system table) and the patient, of no organisation, is read; the "
+             "scheduling service confines the encounter and practitioner to the caller's "
+             "organisation")
+SLOTS = ("free slots are offered across organisations to patients, who are of none: only "
+         "the practitioner's schedule, leave and busy times are read, no patient's data")
+PRACTITIONER_DIRECTORY = ("the practitioner directory spans organisations: names, "
+                          "specialties, fees and next free slot of active practitioners")
 BENCHMARK = ("scripts/bench_exchange.py's plain read: the same session as the grantee read "
              "it is the baseline of (off unless OHMS_BENCHMARK_ROUTES)")
 
@@ -88,6 +100,13 @@ SYSTEM_SESSION_ROUTES: dict[str, str] = {
     "GET /api/v1/audit/entries/{entry_id}/fhir": AUDIT,
     "GET /api/v1/audit/batches": AUDIT,
     "POST /api/v1/audit/platform-auditors": PLATFORM_ADMIN,
+    "GET /api/v1/slots": SLOTS,
+    "GET /api/v1/directory/practitioners": PRACTITIONER_DIRECTORY,
+    "POST /api/v1/appointments": BOOKING,
+    "GET /api/v1/appointments": BOOKING,
+    "POST /api/v1/appointments/{appointment_id}/cancel": BOOKING,
+    "POST /api/v1/appointments/{appointment_id}/reschedule": BOOKING,
+    "POST /api/v1/encounters/{encounter_id}/follow-up": FOLLOW_UP,
     "GET /bench/plain/{cid}": BENCHMARK,
 }
 

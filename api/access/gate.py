@@ -58,6 +58,10 @@ from reencryption.sealing import KfragVault
 # serve the read, and the names of treating relationships, such as "encounter", "order").
 OWNER, GRANT, BREAK_GLASS, AUTHOR, NONE, NO_KFRAGS = (
     "owner", "grant", "break_glass", "author", "none", "no_kfrags")
+# Treating relationships the workflows register (see `TreatingRelationship`): an open (or
+# just finished) encounter of the author's organisation; the booking being made of an
+# appointment, for the reason given with it (api.scheduling.relationships).
+ENCOUNTER, APPOINTMENT = "encounter", "appointment"
 
 # A grantee's keys: those of the grantee organisation, or of the grantee person.
 _ORG_KEYS, _USER_KEYS = aliased(UmbralKeys), aliased(UmbralKeys)
@@ -237,7 +241,8 @@ class AccessGate:
     `refresh_mirror` makes sure the grants mirror is up to the chain (at most once per
     gate; it reads on `session`);
     `kfrag_vault` opens a grant's sealed key fragments; `relationships` are the treating
-    relationships the workflows register (none yet)."""
+    relationships the workflows register (api.composition wires scheduling's: encounters and
+    bookings), asked in order when no grant lets a write in."""
 
     def __init__(self, *, session: Session, journal: AccessJournal,
                  refresh_mirror: Callable[[Session], None], kfrag_vault: KfragVault,
@@ -366,7 +371,8 @@ class AccessGate:
         """A write of a `category` record for the patient (logged as `record`): by the
         patient (not logged: it is their own record), by a clinician whose organisation
         holds the patient's treatment grant for the category, or under a treating
-        relationship. Others: 403. Returns the basis."""
+        relationship (an open encounter of the author's organisation with the patient,
+        `encounter`; see `TreatingRelationship`). Others: 403. Returns the basis."""
         if author.user_id == patient.id:
             return OWNER
         subject = Subject(patient, record, (f"category:{category}",), references=references)
@@ -383,8 +389,10 @@ class AccessGate:
         self._log(author, subject, action="write", purpose="treatment", granted=basis != NONE,
                   basis=basis, grant_id=grant_id)
         if basis == NONE:
-            raise Forbidden("only the patient, or a clinician whose organisation holds the "
-                            f"patient's treatment grant for {category} records, writes them")
+            raise Forbidden("only the patient, a clinician whose organisation holds the "
+                            f"patient's treatment grant for {category} records, or a "
+                            "clinician of an organisation with an open encounter with the "
+                            "patient writes them")
         return basis
 
     def require_known(self, subject: Subject, *, accessor: Accessor, action: str,

@@ -10,16 +10,26 @@ from api.ledger.models import ChainCursor, ChainNonce, OutboxTransaction
 from api.notifications.models import Notification
 from api.records.models import Record
 from api.roles.models import RolePermissionOverride
+from api.scheduling.models import (
+    Appointment,
+    Encounter,
+    PractitionerProfile,
+    Resource,
+    Schedule,
+    ScheduleException,
+)
 from api.tenants.models import Organization
 
 __all__ = [
     "AccessLogEntry",
+    "Appointment",
     "AuditBatch",
     "AuthSession",
     "BreakGlassAccess",
     "ChainCursor",
     "ChainNonce",
     "Consent",
+    "Encounter",
     "ImagingReport",
     "ImagingStudy",
     "ImagingUpload",
@@ -27,9 +37,13 @@ __all__ = [
     "Notification",
     "Organization",
     "OutboxTransaction",
+    "PractitionerProfile",
     "Record",
     "RefreshToken",
+    "Resource",
     "RolePermissionOverride",
+    "Schedule",
+    "ScheduleException",
     "SiweNonce",
     "UmbralKeys",
     "User",

@@ -112,8 +112,10 @@ def write_record(
     resource: FhirResource, db: SystemDB, container: ContainerDep,
 ) -> RecordWritten:
     """Write a record: validated as FHIR R4, encrypted to the patient's public key, the
-    ciphertext stored as a blob. By the patient, or a clinician whose organisation holds
-    the patient's treatment grant for the record's category."""
+    ciphertext stored as a blob. By the patient, a clinician whose organisation holds the
+    patient's treatment grant for the record's category, or a clinician of an organisation
+    with an encounter with the patient, open or finished less than
+    OHMS_ENCOUNTER_WRITE_WINDOW_MINUTES ago (basis `encounter`; reading needs a grant)."""
     patient = service.patient_by_uhid(db, uhid)
     return record_written(service.write_record(db, container, author=principal, patient=patient,
                                          resource=resource))

@@ -48,6 +48,15 @@ PERMISSIONS: dict[str, str] = {
     "platform_auditor:create": "Appoint platform auditors, who read the whole access log",
     "record:read": "Read records (one's own, or those a patient's grant covers; logged)",
     "record:write": "Write records for a patient (oneself, or under a treatment grant)",
+    "schedule:write": "Set schedules, leave and directory profiles (practitioners: their own; "
+                      "helpdesk and administrators: the organisation's, and its rooms and "
+                      "equipment)",
+    "appointment:book": "Book appointments (patients: for themselves; staff: for any patient "
+                        "with the organisation's practitioners, rooms and equipment)",
+    "appointment:manage": "Confirm, decline, reschedule, cancel and check in the "
+                          "organisation's appointments, record no-shows, finish encounters",
+    "appointment:read": "List appointments (one's own; helpdesk and administrators: the "
+                        "organisation's)",
 }
 
 SYSTEM_ONLY_PERMISSIONS = frozenset({"organization:create", "platform_auditor:create"})
@@ -57,19 +66,22 @@ PATIENT_ONLY_PERMISSIONS = frozenset({"consent:grant"})
 _STAFF_BASE = {"directory:read", "organization:read", "consent:read"}
 _CLINICAL = _STAFF_BASE | {"patient:read", "access:check"}
 _RECORDS = frozenset({"record:read", "record:write"})
+# Practitioners whose time is booked; physicians and nurses do not book for patients (the
+# helpdesk does), but they manage their own appointments and book follow-ups of encounters.
+_PRACTICE = frozenset({"schedule:write", "appointment:manage", "appointment:read"})
 
 DEFAULT_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.patient: frozenset({"directory:read", "consent:grant", "consent:read", "audit:read"}
-                            | _RECORDS),
-    Role.physician: frozenset(_CLINICAL | _RECORDS | {"breakglass:use"}),
-    Role.nurse: frozenset(_CLINICAL | _RECORDS | {"breakglass:use"}),
-    Role.lab_technician: frozenset(_CLINICAL | _RECORDS),
-    Role.radiologist: frozenset(_CLINICAL | _RECORDS),
+    Role.patient: frozenset({"directory:read", "consent:grant", "consent:read", "audit:read",
+                             "appointment:book", "appointment:read"} | _RECORDS),
+    Role.physician: frozenset(_CLINICAL | _RECORDS | _PRACTICE | {"breakglass:use"}),
+    Role.nurse: frozenset(_CLINICAL | _RECORDS | _PRACTICE | {"breakglass:use"}),
+    Role.lab_technician: frozenset(_CLINICAL | _RECORDS | _PRACTICE),
+    Role.radiologist: frozenset(_CLINICAL | _RECORDS | _PRACTICE),
     Role.pharmacist: frozenset(_CLINICAL | _RECORDS),
     Role.drug_vendor: frozenset(_STAFF_BASE),
-    Role.helpdesk: frozenset(_CLINICAL | {"member:read"}),
+    Role.helpdesk: frozenset(_CLINICAL | _PRACTICE | {"member:read", "appointment:book"}),
     Role.org_admin: frozenset(
-        _STAFF_BASE
+        _STAFF_BASE | _PRACTICE
         | {"organization:update", "member:create", "member:read", "member:update",
            "role:read", "role:update"}
     ),

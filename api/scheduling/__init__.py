@@ -1,0 +1,2 @@
+"""Scheduling: practitioner profiles and directory, schedules, free slots, appointments and
+the encounters a check-in opens."""
