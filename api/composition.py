@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,10 +23,13 @@ from api.chain_gateway import ChainGateway
 from api.db.base import utcnow
 from api.db.session import make_engine, make_sessionmaker
 from api.errors import Unavailable
+from api.identity.models import AccountTokenPurpose
 from api.identity.passwords import PasswordHashing, PasswordPolicy
 from api.identity.throttling import AttemptLimiter
 from api.identity.tokens import TokenIssuer
 from api.imaging.stores import DicomStores
+from api.notifications.mail import FileMailer, Mailer, SmtpMailer
+from api.notifications.service import queue_email
 from api.scheduling.relationships import BookingReasons, OpenEncounters
 from api.settings import Settings
 from chain import (
@@ -78,6 +82,8 @@ class Container:
     # Imaging: each institution's PACS, and the encrypted study archives (larger blobs).
     dicom: DicomStores
     archives: BlobStore
+    # Email: .eml files in data_dir/mail, or an SMTP server (sent by the email outbox worker).
+    mailer: Mailer
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     # The grants/anchors mirror; set by api.background (it needs every context's handlers).
     indexer: Any = None
@@ -126,6 +132,12 @@ class Container:
                           refresh_mirror=self.ensure_mirror_fresh,
                           kfrag_vault=self.kfrag_vault,
                           relationships=self.treating_relationships)
+
+    def queue_account_mail(self, session: Session, *, user_id: uuid.UUID,
+                           purpose: AccountTokenPurpose, token_id: uuid.UUID) -> None:
+        """Identity's account mails go through the notifications context's email outbox."""
+        queue_email(session, user_id=user_id, kind=purpose.value, subject_id=str(token_id),
+                    link_path=None)
 
     @property
     def siwe_chain_id(self) -> int:
@@ -197,6 +209,13 @@ def build_chain(settings: Settings) -> ChainGateway:
     return ChainGateway(adapter, book)
 
 
+def build_mailer(settings: Settings) -> Mailer:
+    if settings.smtp_url is not None:
+        return SmtpMailer(settings.smtp_url.get_secret_value(), starttls=settings.smtp_starttls,
+                          timeout=settings.smtp_timeout_seconds)
+    return FileMailer(Path(settings.data_dir) / "mail")
+
+
 # Room for Umbral's ciphertext overhead (nonce and tag) on top of the largest record.
 _CIPHERTEXT_OVERHEAD_BYTES = 1024
 
@@ -245,6 +264,8 @@ def build_container(settings: Settings) -> Container:
             sign_in_per_account=settings.rate_limit_sign_in_per_account,
             registration_per_client=settings.rate_limit_registration_per_client,
             siwe_nonce_per_client=settings.rate_limit_siwe_nonce_per_client,
+            account_mail_per_client=settings.rate_limit_account_mail_per_client,
+            account_mail_per_address=settings.rate_limit_account_mail_per_address,
         ),
         chain=build_chain(settings),
         keystore=Keystore(Path(settings.data_dir) / "keystore", kek),
@@ -256,6 +277,7 @@ def build_container(settings: Settings) -> Container:
                           timeout=settings.orthanc_timeout_seconds),
         # A study archive is one blob: the largest upload plus its ZIP directory.
         archives=build_blob_store(settings, settings.max_study_bytes * 2),
+        mailer=build_mailer(settings),
         treating_relationships=(
             OpenEncounters(window=timedelta(minutes=settings.encounter_write_window_minutes)),
             BookingReasons()),

@@ -137,6 +137,35 @@ class Settings(BaseSettings):
                     "clinicians may still write records for the patient (basis `encounter`)",
     )
 
+    # Email (api.notifications): notifications and account mails go through an outbox in
+    # the database, sent by the background worker.
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="The mail server, smtp://user:pass@host:587 (smtps:// for TLS from the "
+                    "start); default: each message is written as an .eml file in "
+                    "data_dir/mail",
+    )
+    smtp_starttls: bool = Field(
+        default=False, description="Upgrade an smtp:// connection with STARTTLS (required)")
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_from: str = Field(default="OHMS <no-reply@ohms.invalid>",
+                           description="The From of every email the service sends")
+    mail_max_attempts: int = Field(
+        default=10, ge=1,
+        description="Tries of an email the mail server refuses for now (4xx); a server that "
+                    "does not answer never fails an email, it is retried with backoff")
+    reminder_before_minutes: int = Field(
+        default=1440, ge=1,
+        description="Minutes before a confirmed appointment that its reminder is sent")
+    password_reset_ttl_minutes: int = Field(
+        default=30, ge=1, description="How long a mailed password-reset link works (once)")
+    email_confirmation_ttl_minutes: int = Field(
+        default=2880, ge=1, description="How long a mailed email-confirmation link works")
+    # Password-reset and email-confirmation requests, per client address and per address
+    # (or account) named; over a limit the answer is 429, whether or not the account exists.
+    rate_limit_account_mail_per_client: str = "10/hour"
+    rate_limit_account_mail_per_address: str = "3/hour"
+
     max_request_bytes: int = 1_048_576
     benchmark_routes: bool = Field(
         default=False,

@@ -29,10 +29,12 @@ from typing import Any
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIRouter
 
-SIGN_IN = ("sign-in machinery: accounts, sessions, refresh tokens and SIWE nonces are "
-           "looked up before there is a tenant (system-only tables)")
-OWN_ACCOUNT = ("the caller's own account, keys or inbox: a patient is of no organisation, "
-               "and accounts and sessions are system-only tables")
+SIGN_IN = ("sign-in machinery: accounts, sessions, refresh tokens, SIWE nonces and mailed "
+           "account tokens (email confirmation, password reset) are looked up before there "
+           "is a tenant (system-only tables)")
+OWN_ACCOUNT = ("the caller's own account, keys, inbox or email preferences: a patient is of "
+               "no organisation, and accounts, sessions and preferences are system-only "
+               "tables")
 PATIENT_DIRECTORY = ("patients are of no organisation: staff find a patient by UHID across "
                      "the platform")
 EXCHANGE = ("a patient's clinical data belongs to the patient and is read by other "
@@ -54,14 +56,21 @@ SLOTS = ("free slots are offered across organisations to patients, who are of no
          "the practitioner's schedule, leave and busy times are read, no patient's data")
 PRACTITIONER_DIRECTORY = ("the practitioner directory spans organisations: names, "
                           "specialties, fees and next free slot of active practitioners")
-BENCHMARK = ("scripts/bench_exchange.py's plain read: the same session as the grantee read "
-             "it is the baseline of (off unless OHMS_BENCHMARK_ROUTES)")
+BENCHMARK = ("the benchmarks' baselines: bench_exchange's plain read and bench_clinic's "
+             "schedule rows, in the same session as what they are the baseline of (off unless "
+             "OHMS_BENCHMARK_ROUTES)")
 
 SYSTEM_SESSION_ROUTES: dict[str, str] = {
     "POST /api/v1/auth/register": SIGN_IN,
     "POST /api/v1/auth/token": SIGN_IN,
     "POST /api/v1/auth/refresh": SIGN_IN,
     "POST /api/v1/auth/logout": SIGN_IN,
+    "POST /api/v1/auth/password-reset": SIGN_IN,
+    "POST /api/v1/auth/password-reset/confirm": SIGN_IN,
+    "POST /api/v1/auth/email/confirm": SIGN_IN,
+    "POST /api/v1/me/email/confirmation": OWN_ACCOUNT,
+    "GET /api/v1/me/notification-preferences": OWN_ACCOUNT,
+    "PUT /api/v1/me/notification-preferences": OWN_ACCOUNT,
     "POST /api/v1/auth/siwe/nonce": SIGN_IN,
     "POST /api/v1/auth/siwe/verify": SIGN_IN,
     "POST /api/v1/me/password": OWN_ACCOUNT,
@@ -108,6 +117,7 @@ SYSTEM_SESSION_ROUTES: dict[str, str] = {
     "POST /api/v1/appointments/{appointment_id}/reschedule": BOOKING,
     "POST /api/v1/encounters/{encounter_id}/follow-up": FOLLOW_UP,
     "GET /bench/plain/{cid}": BENCHMARK,
+    "GET /bench/schedule-rows": BENCHMARK,
 }
 
 # Code that opens `session_scope(..., SYSTEM)` itself, outside any route.
@@ -122,6 +132,10 @@ SYSTEM_SESSION_MODULES: dict[str, str] = {
     "api.audit.service": "the audit batcher closes batches of the whole platform's log",
     "api.ledger.indexer": "the chain indexer mirrors every organisation's grants and anchors",
     "api.ledger.outbox": "the outbox sends every organisation's chain transactions",
+    "api.notifications.outbox": "the email outbox sends every person's emails (the outbox "
+                                "and accounts are system-only tables)",
+    "api.notifications.reminders": "reminders of every organisation's confirmed "
+                                   "appointments, to their patients (of no organisation)",
 }
 
 

@@ -30,7 +30,8 @@ from api.identity.models import User
 from api.identity.uhid import InvalidUHID, normalize_uhid
 from api.keys.service import verify_grant_kfrags
 from api.ledger.outbox import enqueue, outbox_status
-from api.notifications.models import notify
+from api.notifications.models import NotificationKind
+from api.notifications.service import notify_event
 from api.paging import PageRequest
 from api.roles.catalog import EMERGENCY_ROLES
 from api.tenants.models import Organization
@@ -474,9 +475,12 @@ def break_glass(
         raise Unavailable("the emergency access could not be recorded on chain") from exc
     enqueue(session, kind="consent.break_glass", request=request,
             idempotency_key=f"breakglass:{access.id}", subject_id=str(access.id))
-    notify(session, user_id=patient.id, kind="break_glass",
-           message=f"{org.name} opened your records in an emergency (break-glass). "
-                   "The access is recorded on chain.", subject_id=str(access.id))
+    # The patient is told in the inbox (with the organisation's name) and by email (the
+    # event and a link only; never the stated reason).
+    notify_event(session, user_id=patient.id, kind=NotificationKind.break_glass,
+                 subject_id=str(access.id),
+                 inbox_text=f"{org.name} opened your records in an emergency (break-glass). "
+                            "The access is recorded on chain.")
     return access
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date, datetime
 
@@ -30,6 +31,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0, nullable=False)
     locked_until: Mapped[datetime | None] = mapped_column(nullable=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Set once the person opened the link mailed to the address: until then it gets no
+    # notification emails (signing in is not blocked).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = created_at_column()
 
     roles: Mapped[list[UserRole]] = relationship(
@@ -91,5 +95,30 @@ class SiweNonce(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     nonce: Mapped[str] = mapped_column(String(64), nullable=False)
     issued_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class AccountTokenPurpose(enum.StrEnum):
+    """What a mailed single-use link does (and the kind of the email that carries it)."""
+
+    email_confirmation = "email_confirmation"
+    password_reset = "password_reset"  # noqa: S105 - a purpose, not a secret
+
+
+class AccountToken(Base):
+    """A single-use, expiring token mailed as a link (email confirmation, password reset).
+    Only its SHA-256 is stored; the token itself is derived from the row's id with the
+    service's secret when the email is sent (api.identity.tokens.account_token)."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(24), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -19,15 +19,19 @@ from api.deps import (
     require,
 )
 from api.errors import Invalid, NotFound, Unauthenticated, problem_responses
-from api.identity import members, portal_session, service
+from api.identity import members, portal_session, recovery, service
 from api.identity.models import User
 from api.identity.schemas import (
+    Accepted,
+    EmailConfirmation,
     Me,
     MemberCreate,
     MemberOut,
     MemberUpdate,
     OrganizationRef,
     PasswordChange,
+    PasswordReset,
+    PasswordResetRequest,
     PatientSummary,
     RefreshRequest,
     Registered,
@@ -72,9 +76,10 @@ def _tokens(pair: service.TokenPair, request: Request, response: Response,
 def register(
     body: RegisterPatient, request: Request, db: SystemDB, container: ContainerDep
 ) -> Registered:
-    """Patient self-registration; the new account gets its UHID."""
+    """Patient self-registration; the new account gets its UHID, and a link to confirm its
+    address is mailed (until then it gets no notification emails; signing in works)."""
     container.attempts.registration(client=_client_address(request))
-    user = service.register_patient(
+    user = recovery.register_patient(
         db, container, email=body.email, password=body.password, full_name=body.full_name,
         date_of_birth=body.date_of_birth,
     )
@@ -130,6 +135,55 @@ def logout(
     if portal_session.wants_cookie(request):
         portal_session.clear_refresh_cookie(response, request)
     return response
+
+
+RESET_ANSWER = ("If an account has this address, a link to reset its password is on its way. "
+                "The link works once and expires.")
+
+
+@router.post("/auth/password-reset", status_code=status.HTTP_202_ACCEPTED,
+             responses=problem_responses(422, 429), dependencies=[Depends(public)])
+def request_password_reset(
+    body: PasswordResetRequest, request: Request, db: SystemDB, container: ContainerDep
+) -> Accepted:
+    """Mail a single-use, expiring link to reset the password. The same answer whether or
+    not the address has an account; limited per client and per address."""
+    container.attempts.account_mail(client=_client_address(request),
+                                    account=service.sign_in_key(body.email))
+    recovery.request_password_reset(db, container, email=body.email)
+    return Accepted(detail=RESET_ANSWER)
+
+
+@router.post("/auth/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT,
+             responses=problem_responses(422), dependencies=[Depends(public)])
+def reset_password(body: PasswordReset, db: SystemDB, container: ContainerDep) -> Response:
+    """Set a new password with the mailed link's token (once, before it expires); every
+    sign-in of the account ends."""
+    recovery.reset_password(db, container, token=body.token, new_password=body.new_password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/auth/email/confirm", status_code=status.HTTP_204_NO_CONTENT,
+             responses=problem_responses(422), dependencies=[Depends(public)])
+def confirm_email(body: EmailConfirmation, db: SystemDB,
+                  container: ContainerDep) -> Response:
+    """Confirm the account's address with the mailed link's token (once, before it
+    expires): notification emails may then be sent to it."""
+    recovery.confirm_email(db, container, token=body.token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/me/email/confirmation", status_code=status.HTTP_202_ACCEPTED,
+             responses=problem_responses(401, 409, 429))
+def request_email_confirmation(
+    principal: Annotated[Principal, Depends(authenticated)], request: Request, db: SystemDB,
+    container: ContainerDep,
+) -> Accepted:
+    """Mail a new link to confirm one's address (earlier links stop working)."""
+    container.attempts.account_mail(client=_client_address(request),
+                                    account=f"confirm:{principal.user_id}")
+    recovery.resend_email_confirmation(db, container, user_id=principal.user_id)
+    return Accepted(detail="A link to confirm your email address is on its way.")
 
 
 @router.post("/auth/siwe/nonce", responses=problem_responses(429),

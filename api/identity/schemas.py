@@ -140,3 +140,29 @@ class MemberOut(BaseModel):
     roles: list[str]
     is_active: bool
     created_at: datetime
+
+
+class PasswordResetRequest(BaseModel):
+    """Any text is taken as an address (one that cannot be an account's simply matches
+    none): the answer must not tell which addresses have accounts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=320)
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=100)
+    new_password: str = PasswordField
+
+
+class EmailConfirmation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=100)
+
+
+class Accepted(BaseModel):
+    detail: str

@@ -24,7 +24,14 @@ from api.errors import (
     Unauthenticated,
 )
 from api.identity.emails import UnacceptableEmail, canonical_email, lookup_email
-from api.identity.models import AuthSession, RefreshToken, SiweNonce, User, UserRole
+from api.identity.models import (
+    AccountTokenPurpose,
+    AuthSession,
+    RefreshToken,
+    SiweNonce,
+    User,
+    UserRole,
+)
 from api.identity.passwords import PasswordHashing, PasswordPolicy, WeakPassword
 from api.identity.tokens import TokenIssuer, hash_refresh_token, new_refresh_token
 from api.identity.uhid import InvalidUHID, generate_uhid, looks_like_uhid, normalize_uhid
@@ -60,6 +67,12 @@ class IdentityPorts(Protocol):
     @property
     def siwe_chain_id(self) -> int: ...
 
+    def queue_account_mail(self, session: Session, *, user_id: uuid.UUID,
+                           purpose: AccountTokenPurpose, token_id: uuid.UUID) -> None:
+        """Queue the email carrying the link of account token `token_id`, in `session`'s
+        transaction (the notifications context's email outbox sends it)."""
+        ...
+
 
 @dataclass(frozen=True)
 class TokenPair:
@@ -88,6 +101,12 @@ def _check_password(
         ports.password_policy.check(password, user_inputs=inputs)
     except WeakPassword as exc:
         raise Invalid(str(exc)) from None
+
+
+def check_new_password(ports: IdentityPorts, password: str, user: User) -> None:
+    """A new password for `user` under the registration's strength rules (Invalid if not)."""
+    _check_password(ports, password, email=user.email, name=user.full_name,
+                    born=user.date_of_birth)
 
 
 def _new_user(

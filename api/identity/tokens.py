@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -47,6 +49,14 @@ class TokenIssuer:
         }
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
+    def account_token(self, token_id: uuid.UUID) -> str:
+        """The secret of a mailed single-use link (api.identity.models.AccountToken): derived
+        from the row's id with the service's key, so the database keeps only its hash and
+        the email is made when it is sent."""
+        digest = hmac.new(self._secret, b"ohms-account-token:" + token_id.bytes,
+                          hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
     def decode_access(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
@@ -75,4 +85,8 @@ def new_refresh_token() -> str:
 
 
 def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_account_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -1,4 +1,4 @@
-"""HTTP routes of notifications: one's own, and marking them read."""
+"""HTTP routes of notifications: one's own, marking them read, and which come by email."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from api.db.base import utcnow
 from api.deps import Principal, SystemDB, authenticated
-from api.errors import NotFound
-from api.notifications.models import Notification
+from api.errors import NotFound, problem_responses
+from api.identity.models import User
+from api.notifications import service
+from api.notifications.models import Notification, NotificationKind
 from api.paging import Page
 
 router = APIRouter(tags=["notifications"])
@@ -57,3 +59,45 @@ def mark_read(
         raise NotFound("no such notification")
     note.read_at = note.read_at or utcnow()
     return _out(note)
+
+
+class NotificationPreferences(BaseModel):
+    """Per kind, whether it also comes by email (the inbox gets every kind). Emails go only
+    to a confirmed address."""
+
+    email: dict[NotificationKind, bool]
+    email_address_confirmed: bool
+
+
+class NotificationPreferencesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: dict[NotificationKind, bool]
+
+
+def _preferences(db: SystemDB, user_id: uuid.UUID,
+                 chosen: dict[NotificationKind, bool]) -> NotificationPreferences:
+    user = db.get(User, user_id)
+    return NotificationPreferences(
+        email=chosen, email_address_confirmed=user is not None
+        and user.email_confirmed_at is not None)
+
+
+@router.get("/me/notification-preferences", responses=problem_responses(401))
+def my_notification_preferences(
+    principal: Annotated[Principal, Depends(authenticated)], db: SystemDB,
+) -> NotificationPreferences:
+    """Per kind, whether it comes by email too; and whether the address is confirmed (no
+    notification emails until it is)."""
+    return _preferences(db, principal.user_id,
+                        service.email_preferences(db, principal.user_id))
+
+
+@router.put("/me/notification-preferences", responses=problem_responses(401, 422))
+def set_my_notification_preferences(
+    body: NotificationPreferencesUpdate,
+    principal: Annotated[Principal, Depends(authenticated)], db: SystemDB,
+) -> NotificationPreferences:
+    """Choose, per kind, whether it comes by email; kinds not named stay as they were."""
+    return _preferences(db, principal.user_id,
+                        service.set_email_preferences(db, principal.user_id, body.email))

@@ -34,6 +34,8 @@ from api.errors import (
 from api.identity import service as identity
 from api.identity.models import User
 from api.keys.service import custodial_item, patient_public_key
+from api.notifications.models import NotificationKind
+from api.notifications.service import notify_event
 from api.records import fhir
 from api.records.models import Record
 from api.roles.catalog import Role
@@ -102,6 +104,10 @@ def _store_ciphertext(ports: RecordPorts, ciphertext: bytes) -> str:
         raise Invalid("the record cannot be stored") from None
 
 
+# Records whose filing tells the patient that results are ready (lab and imaging reports).
+RESULT_CATEGORIES = frozenset({"lab", "imaging"})
+
+
 def write_record(session: Session, ports: RecordPorts, *, author: Principal, patient: User,
                  resource: object, previous: Record | None = None) -> Record:
     """Validate, authorise, encrypt to the patient, store the ciphertext, then the row."""
@@ -109,9 +115,14 @@ def write_record(session: Session, ports: RecordPorts, *, author: Principal, pat
     target = f"record:{previous.lineage_id}" if previous else f"category:{category}"
     ports.access_gate(session).authorise_write(author=author, patient=patient,
                                                    category=category, record=target)
-    return seal_and_store(session, ports, author_id=author.user_id,
-                          author_org_id=author.organization_id, patient=patient,
-                          resource=valid, category=category, previous=previous)
+    record = seal_and_store(session, ports, author_id=author.user_id,
+                            author_org_id=author.organization_id, patient=patient,
+                            resource=valid, category=category, previous=previous)
+    if category in RESULT_CATEGORIES and previous is None and author.user_id != patient.id:
+        # "Results ready": the event and a link, never what the result says.
+        notify_event(session, user_id=patient.id, kind=NotificationKind.results_ready,
+                     subject_id=str(record.id))
+    return record
 
 
 def checked_resource(ports: RecordPorts, patient: User, resource: object,
