@@ -106,6 +106,7 @@ def seed_demo(container: Container) -> list[DemoLogin]:
             logins.append(DemoLogin(email=email, role=role.value, organization=org_name,
                                     uhid=user.uhid))
     seed_demo_records(container)
+    seed_demo_scheduling(container)
     return logins
 
 
@@ -311,3 +312,72 @@ def seed_demo_imaging(container: Container) -> None:
                                    "conclusion": "No acute cardiopulmonary findings."})
         except Unavailable:
             return
+
+
+# --- demo schedules and an appointment ----------------------------------------------------
+
+# (email, SNOMED CT specialty, its term, languages, fee in INR)
+DEMO_PRACTICES: list[tuple[str, str, str, list[str], str]] = [
+    ("physician@hospital.demo", "419192003", "Internal medicine", ["en", "hi"], "800.00"),
+    ("physician@clinic.demo", "394814009", "General practice", ["en", "hi", "ta"], "500.00"),
+]
+DEMO_TIMEZONE = "Asia/Kolkata"
+# Every day of the week, so the demo always has free slots whatever day it is shown on.
+DEMO_HOURS = [{"weekday": day, "start": "09:00", "end": "17:00"} for day in range(7)]
+
+
+def seed_demo_scheduling(container: Container) -> None:
+    """Directory profiles and weekly hours (Asia/Kolkata, 15-minute slots, valid from the
+    day of the first seed) of the demo physicians, and one confirmed appointment of the
+    demo patient with the hospital physician two days ahead. Idempotent: each is made once."""
+    from decimal import Decimal
+
+    from api.deps import Principal
+    from api.roles.service import effective_permissions
+    from api.scheduling import service as scheduling
+    from api.scheduling.models import (
+        Appointment,
+        AppointmentStatus,
+        PractitionerProfile,
+        Schedule,
+    )
+
+    with session_scope(container.sessions, SYSTEM) as session:
+        for email, code, term, languages, fee in DEMO_PRACTICES:
+            user = session.scalar(select(User).where(User.email == email))
+            if user is None or user.organization_id is None:
+                continue
+            if session.get(PractitionerProfile, user.id) is None:
+                session.add(PractitionerProfile(
+                    user_id=user.id, organization_id=user.organization_id,
+                    specialty_code=code, specialty=term, languages=languages,
+                    fee_amount=Decimal(fee), fee_currency="INR"))
+            if session.scalar(select(Schedule.id).where(
+                    Schedule.practitioner_id == user.id)) is None:
+                session.add(Schedule(
+                    organization_id=user.organization_id, practitioner_id=user.id,
+                    timezone=DEMO_TIMEZONE, slot_minutes=15, weekly_hours=DEMO_HOURS,
+                    valid_from=datetime.now(UTC).date(), valid_to=None, created_by=user.id))
+        session.flush()
+
+        patient = session.scalar(select(User).where(User.email == DEMO_PATIENT))
+        physician = session.scalar(select(User).where(User.email == DEMO_PRACTICES[0][0]))
+        if patient is None or physician is None or session.scalar(
+                select(Appointment.id).where(Appointment.patient_id == patient.id)):
+            return
+        after = datetime.now(UTC) + timedelta(days=2)
+        free = scheduling.free_slots_of(
+            session, scheduling.Bookable(practitioner_id=physician.id), start=after,
+            end=after + timedelta(days=7), first=True)
+        if not free:
+            return
+        roles = frozenset({Role.patient})
+        principal = Principal(
+            user_id=patient.id, uhid=patient.uhid, email=patient.email,
+            organization_id=None, roles=roles,
+            permissions=effective_permissions(session, None, list(roles)),
+            session_id=uuid.uuid4())
+        appointment = scheduling.book_appointment(
+            session, container, principal=principal, practitioner_id=physician.id,
+            resource_id=None, start=free[0].start, reason=None, patient_uhid=None)
+        appointment.status = AppointmentStatus.booked.value

@@ -1,7 +1,7 @@
 """Backends for the whole suite: every API test runs on the embedded defaults (SQLite, the
 in-process dev chain) and on the real ones (PostgreSQL: a throwaway cluster this session
 starts, or OHMS_TEST_DATABASE_URL; a Hardhat node, or OHMS_TEST_CHAIN_RPC_URL; an IPFS
-node, or OHMS_TEST_IPFS_API)."""
+node, or OHMS_TEST_IPFS_API; an SMTP server on loopback for the email tests)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from scripts.services.hardhat import ChainNode, hardhat_node
 from scripts.services.ipfs import ipfs_node
 from scripts.services.postgres import postgres_cluster
+from scripts.services.smtp import SmtpServer, smtp_server
 
 
 @dataclass
@@ -71,6 +72,14 @@ def ipfs_api() -> Iterator[str]:
         yield address
 
 
+@pytest.fixture(scope="session")
+def mail_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on loopback for the session; a test may stop it (its
+    port then refuses connections) and must start it again."""
+    with smtp_server() as server:
+        yield server
+
+
 @dataclass
 class DatabaseFactory:
     """Fresh, empty databases of one backend kind."""
@@ -121,7 +130,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Work units for `pytest -n 2 --dist loadgroup` (make test): each file runs on one worker
     (its module- and session-scoped servers start once), except the schema fuzz, the longest
     run by far, whose two backends are two units that start first, one on each worker."""
-    if not getattr(config.option, "numprocesses", None):
+    # On the controller `-n` is set; xdist's workers (which report the groups with the items
+    # they collect) have `workerinput` instead.
+    if not getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
         return
     for item in items:
         path = item.nodeid.split("::", 1)[0]

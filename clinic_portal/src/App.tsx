@@ -1,12 +1,15 @@
 import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { api, onSessionEnded, restoreSession, signOut, type Me } from "./api/client";
+import { ConfirmEmail } from "./components/ConfirmEmail";
 import { Header } from "./components/Header";
+import { ResetPassword } from "./components/ResetPassword";
 import { SignIn } from "./components/SignIn";
 import { I18nProvider, t, useI18n } from "./i18n";
+import { publicAccountScreen } from "./lib/accountLinks";
 import { problemDetail } from "./lib/format";
 import { outcome } from "./lib/outcome";
 import { lockWallet } from "./lib/wallet";
-import { screenFromHash, screensFor, type ScreenId } from "./screens";
+import { screenFromHash, screensFor, SETTINGS_SCREENS, type ScreenId } from "./screens";
 
 // Each screen is loaded when first opened: the sign-in page loads none of them.
 const PatientHome = lazy(() => import("./components/PatientHome").then((m) => ({ default: m.PatientHome })));
@@ -16,6 +19,15 @@ const ResultsHome = lazy(() => import("./components/ResultsHome").then((m) => ({
 const AuditorHome = lazy(() => import("./components/AuditorHome").then((m) => ({ default: m.AuditorHome })));
 const MembersHome = lazy(() => import("./components/MembersHome").then((m) => ({ default: m.MembersHome })));
 const RolesHome = lazy(() => import("./components/RolesHome").then((m) => ({ default: m.RolesHome })));
+const AppointmentsHome = lazy(() =>
+  import("./components/AppointmentsHome").then((m) => ({ default: m.AppointmentsHome })),
+);
+const CalendarHome = lazy(() => import("./components/CalendarHome").then((m) => ({ default: m.CalendarHome })));
+const BookingsHome = lazy(() => import("./components/BookingsHome").then((m) => ({ default: m.BookingsHome })));
+const ScheduleHome = lazy(() => import("./components/ScheduleHome").then((m) => ({ default: m.ScheduleHome })));
+const NotificationSettings = lazy(() =>
+  import("./components/NotificationSettings").then((m) => ({ default: m.NotificationSettings })),
+);
 const OrganisationsHome = lazy(() =>
   import("./components/OrganisationsHome").then((m) => ({ default: m.OrganisationsHome })),
 );
@@ -94,6 +106,26 @@ function Portal() {
     setView({ kind: "signed-out", notice: "" });
   }, []);
 
+  // A mailed link (reset a password, confirm an address) opens its page whoever is signed in.
+  // Leaving it takes the token out of the address (and of the tab's history).
+  const account = publicAccountScreen(hash);
+  if (account) {
+    const leave = () => {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+      setHash("");
+    };
+    if (account.kind === "confirm-email") return <ConfirmEmail token={account.token} onDone={leave} />;
+    return (
+      <ResetPassword
+        token={account.token}
+        onDone={() => {
+          leave();
+          // The reset ended every sign-in of the account: sign in again with the new password.
+          if (view.kind === "signed-in") setView({ kind: "signed-out", notice: "" });
+        }}
+      />
+    );
+  }
   if (view.kind === "starting") {
     return (
       <main className="signin" id="main">
@@ -107,7 +139,7 @@ function Portal() {
     return <SignIn notice={view.notice} onSignedIn={loadMe} />;
   }
   const me = view.me;
-  const screens = screensFor(me);
+  const screens = [...screensFor(me), ...SETTINGS_SCREENS];
   const screen = screenFromHash(hash, screens);
   return (
     <div className="app">
@@ -134,6 +166,14 @@ function ScreenView({ screen, me }: { screen: ScreenId | null; me: Me }) {
   switch (screen) {
     case "health":
       return <PatientHome me={me} />;
+    case "appointments":
+      return <AppointmentsHome me={me} />;
+    case "calendar":
+      return <CalendarHome me={me} />;
+    case "bookings":
+      return <BookingsHome me={me} />;
+    case "schedules":
+      return <ScheduleHome me={me} />;
     case "patients":
       return <StaffHome me={me} />;
     case "results":
@@ -146,6 +186,8 @@ function ScreenView({ screen, me }: { screen: ScreenId | null; me: Me }) {
       return <RolesHome me={me} />;
     case "organisations":
       return <OrganisationsHome me={me} />;
+    case "settings/notifications":
+      return <NotificationSettings me={me} />;
     case null:
       return <OtherHome />;
   }

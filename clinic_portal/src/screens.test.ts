@@ -53,3 +53,38 @@ describe("the message catalogue", () => {
     expect(tIn("hi", "common.showMore", { what: "रिकॉर्ड" })).toBe("और रिकॉर्ड दिखाएँ");
   });
 });
+
+describe("the scheduling screens", () => {
+  const patient = ["directory:read", "consent:grant", "audit:read", "appointment:book", "appointment:read", "record:read"];
+  const practice = ["schedule:write", "appointment:manage", "appointment:read"];
+  it("gives patients who may book their appointments after their health", () => {
+    expect(ids(["patient"], patient)).toEqual(["health", "appointments"]);
+    expect(ids(["patient"], patient.filter((p) => p !== "appointment:book"))).toEqual(["health"]);
+  });
+  it("gives practitioners their calendar and their own schedule", () => {
+    expect(ids(["physician"], ["patient:read", "record:read", "record:write", ...practice])).toEqual([
+      "patients",
+      "calendar",
+      "schedules",
+    ]);
+    expect(ids(["nurse"], ["appointment:read", "appointment:manage"])).toEqual(["calendar"]);
+    expect(ids(["physician"], ["appointment:read"])).toEqual([]);
+  });
+  it("gives the helpdesk bookings and schedules, not a calendar of their own", () => {
+    expect(ids(["helpdesk"], ["patient:read", "member:read", "appointment:book", ...practice])).toEqual([
+      "patients",
+      "members",
+      "bookings",
+      "schedules",
+    ]);
+    expect(ids(["helpdesk"], ["appointment:manage", "appointment:read"])).toEqual([]);
+  });
+  it("gives the organisation's administrators schedules (schedule:write) but not bookings without appointment:book", () => {
+    expect(ids(["org_admin"], ["member:read", "role:read", ...practice])).toEqual(["members", "roles", "schedules"]);
+    expect(ids(["org_admin"], ["member:read", "appointment:read"])).toEqual(["members"]);
+  });
+  it("gives no scheduling screen to roles outside an organisation's practice", () => {
+    expect(ids(["auditor"], ["audit:read", "appointment:read"])).toEqual(["audit"]);
+    expect(ids(["platform_auditor"], ["audit:read", "schedule:write", "appointment:read"])).toEqual(["audit"]);
+  });
+});

@@ -5,7 +5,19 @@
 import type { Me } from "./api/client";
 import type { MessageKey } from "./i18n";
 
-export type ScreenId = "health" | "patients" | "results" | "audit" | "members" | "roles" | "organisations";
+export type ScreenId =
+  | "health"
+  | "appointments"
+  | "calendar"
+  | "bookings"
+  | "schedules"
+  | "patients"
+  | "results"
+  | "audit"
+  | "members"
+  | "roles"
+  | "organisations"
+  | "settings/notifications";
 
 export type Screen = { id: ScreenId; title: MessageKey };
 
@@ -13,6 +25,12 @@ type Who = Pick<Me, "roles" | "permissions">;
 
 const RULES: readonly (Screen & { allowed: (me: Who) => boolean })[] = [
   { id: "health", title: "nav.health", allowed: (me) => me.roles.includes("patient") },
+  {
+    id: "appointments",
+    title: "scheduling.nav.appointments",
+    allowed: (me) =>
+      me.roles.includes("patient") && me.permissions.includes("appointment:book") && me.permissions.includes("appointment:read"),
+  },
   {
     id: "patients",
     title: "nav.patients",
@@ -35,7 +53,39 @@ const RULES: readonly (Screen & { allowed: (me: Who) => boolean })[] = [
   { id: "members", title: "nav.members", allowed: (me) => me.permissions.includes("member:read") && hasOrg(me) },
   { id: "roles", title: "nav.roles", allowed: (me) => me.permissions.includes("role:read") && hasOrg(me) },
   { id: "organisations", title: "nav.organisations", allowed: (me) => me.permissions.includes("organization:create") },
+  // Scheduling comes after the screens people already land on.
+  {
+    id: "calendar",
+    title: "scheduling.nav.calendar",
+    // A practitioner's own appointments; the front desk sees the organisation's under Bookings.
+    allowed: (me) =>
+      isPractitioner(me) && me.permissions.includes("appointment:read") && me.permissions.includes("appointment:manage"),
+  },
+  {
+    id: "bookings",
+    title: "scheduling.nav.bookings",
+    allowed: (me) =>
+      !me.roles.includes("patient") &&
+      hasOrg(me) &&
+      me.permissions.includes("appointment:book") &&
+      me.permissions.includes("appointment:manage") &&
+      me.permissions.includes("appointment:read"),
+  },
+  {
+    id: "schedules",
+    title: "scheduling.nav.schedules",
+    // The front desk sets anyone's hours; a practitioner their own.
+    allowed: (me) =>
+      !me.roles.includes("patient") &&
+      hasOrg(me) &&
+      me.permissions.includes("schedule:write") &&
+      me.permissions.includes("appointment:read") &&
+      (isFrontDesk(me) || isPractitioner(me)),
+  },
 ];
+
+/** Everyone's own settings, after the screens of their work (App appends them to screensFor). */
+export const SETTINGS_SCREENS: readonly Screen[] = [{ id: "settings/notifications", title: "auth.account.settingsTitle" }];
 
 /** Lab and radiology staff who may write results (the others of their role read, as clinicians do). */
 function writesResults(me: Who): boolean {
@@ -44,6 +94,17 @@ function writesResults(me: Who): boolean {
     me.permissions.includes("patient:read") &&
     me.permissions.includes("record:write")
   );
+}
+
+const PRACTITIONERS = ["physician", "nurse", "radiologist", "lab_technician"];
+
+/** Whose time is booked (the service's PRACTITIONER_ROLES). */
+function isPractitioner(me: Who): boolean {
+  return me.roles.some((r) => PRACTITIONERS.includes(r));
+}
+
+function isFrontDesk(me: Who): boolean {
+  return me.roles.includes("helpdesk") || me.roles.includes("org_admin");
 }
 
 function hasOrg(me: Who): boolean {

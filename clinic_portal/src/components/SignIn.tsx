@@ -3,14 +3,16 @@ import { useEffect, useState, type FormEvent } from "react";
 import { signIn } from "../api/client";
 import { problemDetail } from "../lib/format";
 import { lockWallet } from "../lib/wallet";
+import { ForgotPassword } from "./ForgotPassword";
 import { RegisterForm } from "./RegisterForm";
 import { SiweSignIn } from "./SiweSignIn";
 
-type Way = "password" | "register" | "wallet";
+type Way = "password" | "register" | "wallet" | "forgot";
 
 /**
  * The signed-out screen: sign in with email and password (`notice` is shown first, e.g. "Your
- * session has ended"), or with a wallet (SIWE), or create a patient account.
+ * session has ended"), or with a wallet (SIWE), or create a patient account, or ask for a link
+ * to reset a forgotten password.
  */
 export function SignIn({ notice, onSignedIn }: { notice: string; onSignedIn: () => Promise<void> }) {
   useI18n(); // re-render in the language just chosen (the provider's children do not on their own)
@@ -24,11 +26,13 @@ export function SignIn({ notice, onSignedIn }: { notice: string; onSignedIn: () 
         <h1>{t("common.portalName")}</h1>
         {way === "register" ? (
           <RegisterForm onSignedIn={onSignedIn} onBack={() => setWay("password")} />
+        ) : way === "forgot" ? (
+          <ForgotPassword onBack={() => setWay("password")} />
         ) : way === "wallet" ? (
           <SiweSignIn onSignedIn={onSignedIn} onBack={() => setWay("password")} />
         ) : (
           <>
-            <PasswordSignIn notice={notice} onSignedIn={onSignedIn} />
+            <PasswordSignIn notice={notice} onSignedIn={onSignedIn} onForgot={() => setWay("forgot")} />
             <nav className="auth-ways" aria-label={t("auth.otherWays")}>
               <button type="button" className="secondary wide-button" onClick={() => setWay("wallet")}>
                 {t("auth.useWallet")}
@@ -44,7 +48,15 @@ export function SignIn({ notice, onSignedIn }: { notice: string; onSignedIn: () 
   );
 }
 
-function PasswordSignIn({ notice, onSignedIn }: { notice: string; onSignedIn: () => Promise<void> }) {
+function PasswordSignIn({
+  notice,
+  onSignedIn,
+  onForgot,
+}: {
+  notice: string;
+  onSignedIn: () => Promise<void>;
+  onForgot: () => void;
+}) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
@@ -108,6 +120,9 @@ function PasswordSignIn({ notice, onSignedIn }: { notice: string; onSignedIn: ()
           {t("auth.signIn")}
         </button>
       </form>
+      <button type="button" className="link back-link" onClick={onForgot}>
+        {t("auth.account.forgot")}
+      </button>
     </>
   );
 }

@@ -17,6 +17,7 @@ import * as results from "./messages/results";
 import * as audit from "./messages/audit";
 import * as admin from "./messages/admin";
 import * as format from "./messages/format";
+import * as scheduling from "./messages/scheduling";
 
 export type Lang = "en" | "hi";
 
@@ -34,6 +35,7 @@ const en = {
   ...audit.en,
   ...admin.en,
   ...format.en,
+  ...scheduling.en,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -52,6 +54,7 @@ const hi: Record<MessageKey, string> = {
   ...audit.hi,
   ...admin.hi,
   ...format.hi,
+  ...scheduling.hi,
 };
 
 export const catalog: Record<Lang, Record<MessageKey, string>> = { en, hi };
