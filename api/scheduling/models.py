@@ -148,6 +148,9 @@ class Appointment(Base):
     resource_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("resources.id"),
                                                           nullable=True)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    # Who is coming, as at booking, for the clinic's staff (who cannot read patients' accounts).
+    patient_uhid: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    patient_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     schedule_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schedules.id"), nullable=False)
     start_at: Mapped[datetime] = mapped_column(nullable=False)
     end_at: Mapped[datetime] = mapped_column(nullable=False)

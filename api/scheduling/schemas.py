@@ -178,6 +178,8 @@ class AppointmentOut(BaseModel):
     practitioner: uuid.UUID | None
     resource: uuid.UUID | None
     patient: uuid.UUID
+    patient_uhid: str | None = Field(default=None, description="The patient's UHID")
+    patient_name: str | None = Field(default=None, description="The patient's name at booking")
     organization: uuid.UUID
     start: datetime
     end: datetime

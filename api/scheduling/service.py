@@ -568,7 +568,8 @@ def _book(session: Session, ports: RecordPorts, *, principal: Principal, owner: 
     appointment = Appointment(
         id=uuid.uuid4(), organization_id=organization_id,
         practitioner_id=owner.practitioner_id, resource_id=owner.resource_id,
-        patient_id=patient.id, schedule_id=schedule.id, start_at=slot.start, end_at=slot.end,
+        patient_id=patient.id, patient_uhid=patient.uhid, patient_name=patient.full_name,
+        schedule_id=schedule.id, start_at=slot.start, end_at=slot.end,
         status=status.value, booked_by=principal.user_id, follow_up_of=follow_up_of)
     written: tuple[dict[str, Any], str] | None = None
     if reason is not None:

@@ -6,7 +6,7 @@ import { useId, useState } from "react";
 import { api, type Me, type PatientSummary } from "../api/client";
 import { t, useI18n } from "../i18n";
 import { usePractitioners } from "../lib/appointmentsDirectory";
-import { formatDay, formatWhen, shortRef } from "../lib/calendarFormat";
+import { formatDay, formatWhen, patientLabel } from "../lib/calendarFormat";
 import { outcome } from "../lib/outcome";
 import { addDays, browserTimeZone, dayKey, startOfDay, type AppointmentOut } from "../lib/scheduling";
 import { usePaged } from "../lib/usePaged";
@@ -161,7 +161,7 @@ function DayList({
             key={a.id}
             appointment={a}
             title={(a.practitioner && doctors.get(a.practitioner)?.name) || t("scheduling.aPractitioner")}
-            facts={<Fact term={t("scheduling.patientReference")}>{shortRef(a.patient)}</Fact>}
+            facts={<Fact term={t("scheduling.patient")}>{patientLabel(a)}</Fact>}
           >
             <AppointmentActions
               appointment={a}

@@ -4,7 +4,7 @@
 import { useState } from "react";
 import { api, type Me } from "../api/client";
 import { t, useI18n } from "../i18n";
-import { formatDay, shortRef } from "../lib/calendarFormat";
+import { formatDay, patientLabel } from "../lib/calendarFormat";
 import { outcome } from "../lib/outcome";
 import { addDays, browserTimeZone, dayKey, daysOf, groupByDay, type AppointmentOut, type CalendarView } from "../lib/scheduling";
 import { usePaged } from "../lib/usePaged";
@@ -103,7 +103,7 @@ export function CalendarHome({ me }: { me: Me }) {
                       <AppointmentItem
                         key={a.id}
                         appointment={a}
-                        title={t("scheduling.patientRef", { ref: shortRef(a.patient) })}
+                        title={patientLabel(a)}
                         facts={a.needs_rebooking ? <Fact term={t("scheduling.note")}>{t("scheduling.onLeave")}</Fact> : null}
                       >
                         <AppointmentActions

@@ -5,7 +5,7 @@
 import { useId, useState, type FormEvent } from "react";
 import { api, type Me, type PatientSummary } from "../api/client";
 import { t } from "../i18n";
-import { formatWhen, shortRef } from "../lib/calendarFormat";
+import { formatWhen, patientLabel } from "../lib/calendarFormat";
 import { formatUhid, normaliseUhid, problemDetail } from "../lib/format";
 import { outcome } from "../lib/outcome";
 import type { AppointmentOut } from "../lib/scheduling";
@@ -53,14 +53,14 @@ export function EncounterView({
           <h2 id="enc-patient">{t("scheduling.encounterPatient")}</h2>
           <dl className="facts">
             <Fact term={t("scheduling.when")}>{formatWhen(appointment.start)}</Fact>
-            <Fact term={t("scheduling.patientReference")}>{shortRef(appointment.patient)}</Fact>
+            <Fact term={t("scheduling.patient")}>{patientLabel(appointment)}</Fact>
             {patient && <Fact term={t("scheduling.patientName")}>{patient.full_name}</Fact>}
             {patient && <Fact term={t("scheduling.uhid")}>{patient.uhid_display}</Fact>}
             <Fact term={t("scheduling.encounterState")}>
               {finishedAt ? t("scheduling.encounterFinishedAt", { when: formatWhen(finishedAt) }) : t("scheduling.encounterOpen")}
             </Fact>
           </dl>
-          {!patient && <PatientByUhid onFound={setPatient} />}
+          {!patient && <PatientByUhid onFound={setPatient} initial={appointment.patient_uhid ?? ""} />}
           {patient && (
             <p className="hint">{finishedAt ? t("scheduling.encounterBasisAfter") : t("scheduling.encounterBasis")}</p>
           )}
@@ -118,10 +118,18 @@ export function EncounterView({
   );
 }
 
-/** The patient's UHID, asked of the clinician (appointments name patients by id only). */
-export function PatientByUhid({ onFound, label }: { onFound: (p: PatientSummary) => void; label?: string }) {
+/** The patient's UHID, confirmed by the clinician (filled in from the booking when known). */
+export function PatientByUhid({
+  onFound,
+  label,
+  initial = "",
+}: {
+  onFound: (p: PatientSummary) => void;
+  label?: string;
+  initial?: string;
+}) {
   const id = useId();
-  const [typed, setTyped] = useState("");
+  const [typed, setTyped] = useState(initial);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
 

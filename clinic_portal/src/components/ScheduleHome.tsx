@@ -6,7 +6,7 @@ import { useId, useState, type FormEvent } from "react";
 import { api, type Me } from "../api/client";
 import type { components } from "../api/schema";
 import { locale, t, useI18n } from "../i18n";
-import { formatWhen, shortRef } from "../lib/calendarFormat";
+import { formatWhen, patientLabel } from "../lib/calendarFormat";
 import { formatDate, problemDetail } from "../lib/format";
 import { outcome } from "../lib/outcome";
 import {
@@ -202,7 +202,7 @@ function AddLeave({ schedule }: { schedule: ScheduleOut }) {
                   <AppointmentItem
                     key={a.id}
                     appointment={a}
-                    title={t("scheduling.patientRef", { ref: shortRef(a.patient) })}
+                    title={patientLabel(a)}
                   />
                 ))}
               </ul>

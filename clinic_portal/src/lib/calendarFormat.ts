@@ -1,7 +1,8 @@
 // Days and times of slots and appointments in words, in the browser's time zone (named where
 // it matters: a time to book or to come).
 
-import { locale } from "../i18n";
+import { locale, t } from "../i18n";
+import { formatUhid } from "./format";
 
 export function formatTime(iso: string, zoneName = false): string {
   const opts: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
@@ -24,6 +25,13 @@ export function formatWhen(iso: string): string {
 /** A short, stable reference of a patient for a list (appointments carry ids only). */
 export function shortRef(id: string): string {
   return id.replace(/-/g, "").slice(0, 8).toUpperCase();
+}
+
+/** Who an appointment is for, as the clinic reads it: name and UHID as at booking (older
+ * bookings carry neither: a short reference of the patient's id). */
+export function patientLabel(a: { patient: string; patient_name?: string | null; patient_uhid?: string | null }): string {
+  if (a.patient_name && a.patient_uhid) return t("scheduling.patientNamed", { name: a.patient_name, uhid: formatUhid(a.patient_uhid) });
+  return t("scheduling.patientRef", { ref: shortRef(a.patient) });
 }
 
 export function languagesInWords(tags: readonly string[]): string {

@@ -49,6 +49,9 @@ def test_book_confirm_check_in_finish_and_follow_up(ohms: Ohms) -> None:
     assert [(a["id"], a["status"]) for a in mine] == [(appointment["id"], "booked")]
     practitioners = ohms.client.get("/api/v1/appointments", headers=c.physician.headers).json()
     assert appointment["id"] in {a["id"] for a in practitioners}
+    # The clinic knows who is coming (it cannot read the patient's account itself).
+    theirs = next(a for a in practitioners if a["id"] == appointment["id"])
+    assert theirs["patient_uhid"] == patient.uhid and theirs["patient_name"] == "Pat Tester"
 
     r = act(ohms, c.helpdesk, appointment["id"], "check-in")
     assert r.status_code == 200, r.text
