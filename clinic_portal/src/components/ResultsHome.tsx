@@ -11,7 +11,7 @@ import { usePaged } from "../lib/usePaged";
 import { Fact } from "./common";
 import { RecordTimeline } from "./RecordTimeline";
 import { ResultLabForm } from "./ResultLabForm";
-import { ResultPatientFinder } from "./ResultPatientFinder";
+import { PatientFinder } from "./PatientFinder";
 import { StudyList } from "./StudyList";
 import { StudyUpload } from "./StudyUpload";
 
@@ -31,7 +31,7 @@ export function ResultsHome({ me }: { me: Me }) {
     <main className="content" id="main">
       <h1 className="page-title">{isRadiologist && !isLab ? t("results.title.radiology") : t("results.title.lab")}</h1>
       <div className="grid">
-        <ResultPatientFinder onFound={setPatient} />
+        <PatientFinder onFound={setPatient} />
         {patient && (
           <>
             <section className="card" data-testid="patient-card" aria-labelledby="results-patient-heading">

@@ -1,13 +1,14 @@
-import { useCallback, useId, useMemo, useRef, useState, type FormEvent } from "react";
+import { useCallback, useMemo, useRef, useState } from "react";
 import { api, type Me, type PatientSummary, type RecordMetadata } from "../api/client";
 import { t, useI18n } from "../i18n";
 import { useChartRecords } from "../lib/chartRecords";
-import { formatDate, problemDetail } from "../lib/format";
+import { formatDate } from "../lib/format";
 import { outcome } from "../lib/outcome";
 import { useDirectory } from "../lib/useDirectory";
 import { usePaged } from "../lib/usePaged";
 import { ChartPanel } from "./ChartPanel";
-import { ErrorAlert, Fact } from "./common";
+import { PatientFinder } from "./PatientFinder";
+import { Fact } from "./common";
 import { WriteRecord } from "./WriteRecord";
 
 /** Clinicians (physicians, nurses) allowed to write records write for the patients they find. */
@@ -20,13 +21,8 @@ export function canWriteRecords(me: Pick<Me, "roles" | "permissions">): boolean 
 export function StaffHome({ me }: { me: Me }) {
   // Re-render in the new language when the person switches it.
   useI18n();
-  const inputId = useId();
-  const [typed, setTyped] = useState("");
-  const [searching, setSearching] = useState(false);
-  const [error, setError] = useState("");
   const [patient, setPatient] = useState<PatientSummary | null>(null);
   const cardHeading = useRef<HTMLHeadingElement>(null);
-  const search = useRef(0);
 
   const patientUhid = patient?.uhid ?? null;
   const records = usePaged<RecordMetadata>(patientUhid, (offset, limit) =>
@@ -46,65 +42,17 @@ export function StaffHome({ me }: { me: Me }) {
     [me.organization, directory],
   );
 
-  async function find(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const uhid = typed.trim();
-    if (!uhid) {
-      setError(t("staff.enterUhid"));
-      return;
-    }
-    const mine = ++search.current;
-    setSearching(true);
-    setError("");
-    setPatient(null);
-    const result = await outcome(api.GET("/api/v1/patients/{uhid}", { params: { path: { uhid } } }));
-    if (mine !== search.current) return;
-    setSearching(false);
-    if (result.ok) {
-      setPatient(result.value);
-      // Move focus to the patient card so keyboard and screen reader users land on the answer.
-      requestAnimationFrame(() => cardHeading.current?.focus());
-    } else {
-      setError(problemDetail(result.problem, result.status));
-    }
-  }
-
   return (
     <main className="content" id="main">
       <h1 className="page-title">{t("staff.title")}</h1>
       <div className="grid">
-        <section className="card" data-testid="find-patient" aria-labelledby="find-heading">
-          <h2 id="find-heading">{t("staff.find")}</h2>
-          <form className="find-form" onSubmit={(e) => void find(e)} noValidate>
-            <div className="field">
-              <label htmlFor={inputId}>{t("staff.uhid")}</label>
-              <input
-                id={inputId}
-                name="uhid"
-                type="text"
-                inputMode="numeric"
-                autoComplete="off"
-                spellCheck={false}
-                placeholder="12-3456-7890-1234"
-                aria-describedby={`${inputId}-hint`}
-                value={typed}
-                onChange={(e) => setTyped(e.target.value)}
-              />
-              <p className="hint" id={`${inputId}-hint`}>
-                {t("staff.uhidHint")}
-              </p>
-            </div>
-            <button type="submit" className="primary" disabled={searching} aria-busy={searching}>
-              {t("staff.findButton")}
-            </button>
-          </form>
-          {searching && (
-            <p className="muted loading" role="status">
-              {t("staff.looking")}
-            </p>
-          )}
-          <ErrorAlert message={error} />
-        </section>
+        <PatientFinder
+          onFound={(found) => {
+            setPatient(found);
+            // Move focus to the patient card so keyboard and screen reader users land on the answer.
+            if (found) requestAnimationFrame(() => cardHeading.current?.focus());
+          }}
+        />
 
         {patient && (
           <>

@@ -1,4 +1,4 @@
-// Finding the patient a result is for, by UHID (the clinician screen's pattern, in this area's words).
+// Finding a patient by UHID: the first step of the clinician's and the lab's screens.
 
 import { useId, useRef, useState, type FormEvent } from "react";
 import { api, type PatientSummary } from "../api/client";
@@ -7,7 +7,7 @@ import { problemDetail } from "../lib/format";
 import { outcome } from "../lib/outcome";
 import { ErrorAlert } from "./common";
 
-export function ResultPatientFinder({ onFound }: { onFound: (patient: PatientSummary | null) => void }) {
+export function PatientFinder({ onFound }: { onFound: (patient: PatientSummary | null) => void }) {
   const inputId = useId();
   const [typed, setTyped] = useState("");
   const [searching, setSearching] = useState(false);
@@ -18,7 +18,7 @@ export function ResultPatientFinder({ onFound }: { onFound: (patient: PatientSum
     event.preventDefault();
     const uhid = typed.trim();
     if (!uhid) {
-      setError(t("results.find.empty"));
+      setError(t("staff.enterUhid"));
       document.getElementById(inputId)?.focus();
       return;
     }
@@ -35,10 +35,10 @@ export function ResultPatientFinder({ onFound }: { onFound: (patient: PatientSum
 
   return (
     <section className="card" data-testid="find-patient" aria-labelledby={`${inputId}-heading`}>
-      <h2 id={`${inputId}-heading`}>{t("results.find.heading")}</h2>
+      <h2 id={`${inputId}-heading`}>{t("staff.find")}</h2>
       <form className="find-form" onSubmit={(e) => void find(e)} noValidate>
         <div className="field">
-          <label htmlFor={inputId}>{t("results.find.label")}</label>
+          <label htmlFor={inputId}>{t("staff.uhid")}</label>
           <input
             id={inputId}
             name="uhid"
@@ -53,16 +53,16 @@ export function ResultPatientFinder({ onFound }: { onFound: (patient: PatientSum
             onChange={(e) => setTyped(e.target.value)}
           />
           <p className="hint" id={`${inputId}-hint`}>
-            {t("results.find.hint")}
+            {t("staff.uhidHint")}
           </p>
         </div>
         <button type="submit" className="primary" disabled={searching} aria-busy={searching}>
-          {t("results.find.button")}
+          {t("staff.findButton")}
         </button>
       </form>
       {searching && (
         <p className="muted loading" role="status">
-          {t("results.find.searching")}
+          {t("staff.looking")}
         </p>
       )}
       <ErrorAlert message={error} />
