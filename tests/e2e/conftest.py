@@ -10,12 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from api.demo import DEMO_PASSWORD
 from api.portal import CHECKOUT_BUILD
 from scripts.services.ohms import ohms_serve
 from tests.test_cli import Login, ohms_env, parse_logins, run_ohms
+
+# Assertions wait up to 15 s (Playwright's default is 5): on a loaded 2-core machine a key
+# derivation or a page of decryptions in the browser can take seconds.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

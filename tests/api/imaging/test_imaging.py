@@ -475,10 +475,12 @@ def test_upload_progress_is_visible_while_it_runs(imaging: Imaging,
     with ThreadPoolExecutor(1) as pool:
         with upload_held(imaging, centre):
             sent = pool.submit(upload, ohms, radiologist, uhid, files, upload_id)
-            # Seen first as started (no counts yet), then with every instance counted.
+            # Seen first as started (no counts yet), then counting the instances as they are
+            # checked, until all are counted where the upload is held.
             running = poll(ohms, url, radiologist.headers,
                            lambda b: b["status"] == "processing" and b["phase"] == held_at
-                           and b["instances_done"] is not None)
+                           and b["instances_done"] is not None
+                           and b["instances_done"] == b["instances_total"])
             assert running["instances_total"] == 6 and running["instances_done"] == 6
             assert running["study_id"] is None and running["bytes_total"] > 0
             if imaging.orthancs is None:  # held while storing: no database connection held
