@@ -13,7 +13,12 @@ export class WrongPassword extends Error {}
 export async function decryptKeystore(json: string, password: string): Promise<UnlockedKeystore> {
   if (!isKeystoreJson(json)) throw new NotAKeystore("not a keystore v3 JSON");
   try {
-    const account = await decryptKeystoreJson(json, password);
+    const account = await decryptKeystoreJson(json, password).catch((error: unknown) => {
+      // scrypt's 64 MiB buffer may not be reclaimed yet from the previous attempt (a wrong
+      // password just before): the allocation fails with a RangeError; once more, later.
+      if (!(error instanceof RangeError)) throw error;
+      return new Promise((resolve) => setTimeout(resolve, 250)).then(() => decryptKeystoreJson(json, password));
+    });
     return { address: account.address as Hex, privateKey: account.privateKey as Hex };
   } catch (error) {
     const message = error instanceof Error ? error.message : "";
