@@ -5,6 +5,7 @@ sees its images and writes the report; the patient then sees both in her own tim
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -69,10 +70,12 @@ def test_the_radiologist_uploads_a_study_and_reports_and_the_patient_sees_both(
     uhid = demo.logins[PATIENT].uhid
     # A new study for her (pydicom, via the synthetic CT maker): every instance carries her
     # UHID as PatientID, as the upload requires. Clearview Radiology Centre holds her
-    # seeded treatment grant for imaging (api/demo.py).
+    # seeded treatment grant for imaging (api/demo.py). Its description is this run's own,
+    # so a rerun of this test (tests/e2e/conftest.py) finds the study it uploaded itself.
+    description = f"CT abdomen {secrets.token_hex(3)}"
     files = []
     for n, data in enumerate(ct_study(uhid, 6, series=1, rows=192, columns=192, phantom=True,
-                                      patient_name="Patient^Priya", description="CT abdomen")):
+                                      patient_name="Patient^Priya", description=description)):
         path = tmp_path / f"slice-{n:02d}.dcm"
         path.write_bytes(data)
         files.append(str(path))
@@ -81,7 +84,8 @@ def test_the_radiologist_uploads_a_study_and_reports_and_the_patient_sees_both(
     expect(page.get_by_role("heading", level=1, name="Imaging")).to_be_visible()
     find_patient(page, uhid)
     studies = page.get_by_test_id("studies")
-    expect(studies.locator(".results-study")).to_have_count(1)  # the seeded chest CT
+    expect(studies.locator(".results-study").first).to_contain_text("CT")  # the seeded chest CT
+    before = studies.locator(".results-study").count()
     check_accessibility(page)
 
     upload = page.get_by_test_id("study-upload")
@@ -100,7 +104,7 @@ def test_the_radiologist_uploads_a_study_and_reports_and_the_patient_sees_both(
         "Filing the study in the patient's record")])
 
     # The new study is listed first, with its images (fetched with the bearer token).
-    expect(studies.locator(".results-study")).to_have_count(2)
+    expect(studies.locator(".results-study")).to_have_count(before + 1)
     study = studies.locator(".results-study").first
     expect(study).to_contain_text("Images6")
     images = study.get_by_role("img", name=re.compile(r"CT scan, image \d of 6"))
@@ -129,7 +133,7 @@ def test_the_radiologist_uploads_a_study_and_reports_and_the_patient_sees_both(
     unlock_wallet(page, demo, wallet.address)
     page.get_by_role("button", name="Open my records").click()
     records = page.get_by_test_id("records")
-    mine = records.get_by_test_id("study").filter(has_text="CT abdomen")
+    mine = records.get_by_test_id("study").filter(has_text=description)
     expect(mine).to_have_count(1, timeout=30_000)
     expect(mine).to_contain_text("CT scan")
     expect(mine.get_by_test_id("study-report")).to_contain_text(
