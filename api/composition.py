@@ -30,6 +30,8 @@ from api.identity.tokens import TokenIssuer
 from api.imaging.stores import DicomStores
 from api.notifications.mail import FileMailer, Mailer, SmtpMailer
 from api.notifications.service import queue_email
+from api.orders.relationships import OrderResults
+from api.prescriptions.relationships import PrescriptionDispenses
 from api.scheduling.relationships import BookingReasons, OpenEncounters
 from api.settings import Settings
 from chain import (
@@ -88,7 +90,7 @@ class Container:
     # The grants/anchors mirror; set by api.background (it needs every context's handlers).
     indexer: Any = None
     # Workflows' bases for clinicians to write for a patient without a grant (encounters,
-    # bookings' reasons; orders to come), asked in order.
+    # bookings' reasons; orders' results), asked in order.
     treating_relationships: tuple[TreatingRelationship, ...] = ()
     _mirror_lock: threading.Lock = field(default_factory=threading.Lock)
     _caught_up_seen: datetime | None = None
@@ -280,7 +282,7 @@ def build_container(settings: Settings) -> Container:
         mailer=build_mailer(settings),
         treating_relationships=(
             OpenEncounters(window=timedelta(minutes=settings.encounter_write_window_minutes)),
-            BookingReasons()),
+            BookingReasons(), OrderResults(), PrescriptionDispenses()),
     )
 
     def database_ready() -> None:

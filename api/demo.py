@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from api.composition import Container
 from api.consent import service as consent
 from api.consent.models import Consent, ConsentStatus
+from api.db.base import utcnow
 from api.db.session import SYSTEM, session_scope
 from api.errors import Unavailable
 from api.identity import service as identity
@@ -103,6 +104,9 @@ def seed_demo(container: Container) -> list[DemoLogin]:
                     user = identity.create_staff(
                         session, container, organization_id=orgs[org_name].id, email=email,
                         password=DEMO_PASSWORD, full_name=full_name, roles=[role])
+            # The demo's addresses count as confirmed, so its people get their
+            # notification emails (api.notifications.outbox sends only to confirmed ones).
+            user.email_confirmed_at = user.email_confirmed_at or utcnow()
             logins.append(DemoLogin(email=email, role=role.value, organization=org_name,
                                     uhid=user.uhid))
     seed_demo_records(container)

@@ -38,7 +38,10 @@ from api.middleware import (
 )
 from api.notifications.router import router as notifications_router
 from api.openapi_docs import document_problem_responses
+from api.orders.router import router as orders_router
+from api.pharmacy.router import router as pharmacy_router
 from api.portal import mount_portal, portal_build, portal_headers
+from api.prescriptions.router import router as prescriptions_router
 from api.records.router import router as records_router
 from api.scheduling.router import router as scheduling_router
 from api.settings import Settings, load_settings
@@ -59,6 +62,9 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (records_router, API_PREFIX),
     (imaging_router, API_PREFIX),
     (scheduling_router, API_PREFIX),
+    (orders_router, API_PREFIX),
+    (pharmacy_router, API_PREFIX),
+    (prescriptions_router, API_PREFIX),
 ]
 
 

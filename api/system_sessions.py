@@ -116,6 +116,33 @@ SYSTEM_SESSION_ROUTES: dict[str, str] = {
     "POST /api/v1/appointments/{appointment_id}/cancel": BOOKING,
     "POST /api/v1/appointments/{appointment_id}/reschedule": BOOKING,
     "POST /api/v1/encounters/{encounter_id}/follow-up": FOLLOW_UP,
+    "POST /api/v1/orders": (
+        "an order's reason is written as the patient's encrypted ServiceRequest record "
+        "(records are the patient's, a system table) and the patient, of no organisation, is "
+        "found by UHID; the orders service confines the encounter to the caller's "
+        "organisation"),
+    "GET /api/v1/orders": (
+        "a patient is of no organisation: they list their own orders from every "
+        "organisation; the orders service confines each query to the caller's own orders, "
+        "or their organisation's work list"),
+    "POST /api/v1/orders/{order_id}/results": (
+        "results are written as the patient's encrypted record (a system table) under the "
+        "order, which the access gate checks; the orders service confines the order to the "
+        "caller's performing organisation"),
+    "POST /api/v1/prescriptions": (
+        "a prescription is written as the patient's encrypted MedicationRequest record "
+        "(records are the patient's, a system table), the patient, of no organisation, is "
+        "found by UHID, and the allergy check reads the patient's records through the access "
+        "gate; the prescriptions service confines the row to the caller's organisation"),
+    "GET /api/v1/prescriptions": (
+        "a patient is of no organisation: they list their own prescriptions from every "
+        "organisation; the prescriptions service confines each query to the caller's own "
+        "prescriptions, or their pharmacy's queue and its own stock"),
+    "POST /api/v1/prescriptions/{prescription_id}/dispenses": (
+        "a dispense is written as the patient's encrypted MedicationDispense record (a "
+        "system table) under the prescription, which the access gate checks; the "
+        "prescriptions service confines the prescription and the lot to the caller's "
+        "pharmacy"),
     "GET /bench/plain/{cid}": BENCHMARK,
     "GET /bench/schedule-rows": BENCHMARK,
 }

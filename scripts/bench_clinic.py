@@ -18,6 +18,15 @@ zones, valid for --days days from today) and one patient per client thread. Then
                                a slot already given. Afterwards the database is asked for
                                any (practitioner, start) with more than one active
                                appointment: `double_bookings`, which must be 0.
+                               Each request is `{"practitioner", "start"}`, with no `reason`:
+                               a booking without one is as legitimate (the patient's own
+                               choice), and these patients have published no keys, which a
+                               reason (clinical content, written as the patient's encrypted
+                               record through the access gate) would need. So the figure is
+                               of bookings without a reason; each still writes the
+                               appointment and the patient's and the practitioner's inbox
+                               rows and queued emails in its transaction, under the unique
+                               index (and on PostgreSQL the schedule's lock against leave).
   GET /bench/schedule-rows?practitioner=X&start=now&end=now+31d
                                the baseline, when the server has this benchmark route: the
                                rows the slots endpoint reads (the practitioner, their

@@ -60,8 +60,11 @@ OWNER, GRANT, BREAK_GLASS, AUTHOR, NONE, NO_KFRAGS = (
     "owner", "grant", "break_glass", "author", "none", "no_kfrags")
 # Treating relationships the workflows register (see `TreatingRelationship`): an open (or
 # just finished) encounter of the author's organisation; the booking being made of an
-# appointment, for the reason given with it (api.scheduling.relationships).
-ENCOUNTER, APPOINTMENT = "encounter", "appointment"
+# appointment, for the reason given with it (api.scheduling.relationships); an active order,
+# for its results by the performing organisation (api.orders.relationships); an active
+# prescription, for its dispenses by its pharmacy (api.prescriptions.relationships).
+ENCOUNTER, APPOINTMENT, ORDER = "encounter", "appointment", "order"
+PRESCRIPTION = "prescription"
 
 # A grantee's keys: those of the grantee organisation, or of the grantee person.
 _ORG_KEYS, _USER_KEYS = aliased(UmbralKeys), aliased(UmbralKeys)

@@ -8,6 +8,16 @@ from api.imaging.models import ImagingReport, ImagingStudy, ImagingUpload
 from api.keys.models import UmbralKeys
 from api.ledger.models import ChainCursor, ChainNonce, OutboxTransaction
 from api.notifications.models import Notification
+from api.orders.models import Order
+from api.pharmacy.models import (
+    CatalogProduct,
+    InventoryItem,
+    InventoryLot,
+    LotRecall,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
+from api.prescriptions.models import Dispense, Prescription
 from api.records.models import Record
 from api.roles.models import RolePermissionOverride
 from api.scheduling.models import (
@@ -26,18 +36,27 @@ __all__ = [
     "AuditBatch",
     "AuthSession",
     "BreakGlassAccess",
+    "CatalogProduct",
     "ChainCursor",
     "ChainNonce",
     "Consent",
+    "Dispense",
     "Encounter",
     "ImagingReport",
     "ImagingStudy",
     "ImagingUpload",
+    "InventoryItem",
+    "InventoryLot",
     "KeyCustody",
+    "LotRecall",
     "Notification",
+    "Order",
     "Organization",
     "OutboxTransaction",
     "PractitionerProfile",
+    "Prescription",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
     "Record",
     "RefreshToken",
     "Resource",

@@ -68,3 +68,29 @@ def public_read_table(table: str, own_column: str = "id") -> None:
     op.execute(f"CREATE POLICY own_insert ON {table} FOR INSERT WITH CHECK (ohms_rls_bypass())")
     op.execute(f"CREATE POLICY own_update ON {table} FOR UPDATE USING ({own}) WITH CHECK ({own})")
     op.execute(f"CREATE POLICY own_delete ON {table} FOR DELETE USING (ohms_rls_bypass())")
+
+
+def parties_table(table: str, *columns: str) -> None:
+    """Rows visible and writable only by the organisations their `columns` name (the two
+    parties of an exchange between tenants, such as a purchase order's pharmacy and vendor),
+    or by system context."""
+    if not _is_postgres():
+        return
+    _enable(table)
+    parties = " OR ".join(f"{c} = ohms_current_org()" for c in columns)
+    cond = f"ohms_rls_bypass() OR {parties}"
+    op.execute(f"CREATE POLICY parties_only ON {table} USING ({cond}) WITH CHECK ({cond})")
+
+
+def shared_read_table(table: str, owner_column: str) -> None:
+    """Readable by every organisation (a vendor's catalogue, its recalls); inserted, changed
+    and deleted only by the owning organisation or system context."""
+    if not _is_postgres():
+        return
+    _enable(table)
+    own = f"ohms_rls_bypass() OR {owner_column} = ohms_current_org()"
+    op.execute(f"CREATE POLICY shared_read ON {table} FOR SELECT USING (true)")
+    op.execute(f"CREATE POLICY owner_insert ON {table} FOR INSERT WITH CHECK ({own})")
+    op.execute(f"CREATE POLICY owner_update ON {table} FOR UPDATE USING ({own}) "
+               f"WITH CHECK ({own})")
+    op.execute(f"CREATE POLICY owner_delete ON {table} FOR DELETE USING ({own})")

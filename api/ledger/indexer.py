@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +49,7 @@ class EventIndexer:
         cursor_name: str = "ohms",
         handlers: Mapping[str, EventHandler],
         batch_blocks: int = 2000,
+        heartbeat_seconds: float = 0.0,
     ) -> None:
         if confirmations < 0:
             raise ValueError("confirmations cannot be negative")
@@ -58,6 +59,10 @@ class EventIndexer:
         self._gateway = chain_gateway
         self.confirmations = confirmations
         self.cursor_name = cursor_name
+        # An idle pass (nothing new up to the confirmed head, no reorganisation) writes the
+        # caught-up heartbeat only when the stored one is older than this: a read instead of a
+        # write on every poll (on SQLite, every write waits for the one writer's lock).
+        self.heartbeat_seconds = heartbeat_seconds
         self._handlers = dict(handlers)
         self.batch_blocks = batch_blocks
 
@@ -88,7 +93,24 @@ class EventIndexer:
         with session_scope(self._sessions, SYSTEM) as session:
             return session.get(ChainCursor, self.cursor_name)
 
+    def _idle(self, chain: Chain) -> bool:
+        """Nothing to index and a heartbeat fresh enough: checked without a write."""
+        if self.heartbeat_seconds <= 0:
+            return False
+        with session_scope(self._sessions, SYSTEM) as session:
+            cursor = session.get(ChainCursor, self.cursor_name)
+            if cursor is None or cursor.caught_up_at is None:
+                return False
+            if utcnow() - cursor.caught_up_at > timedelta(seconds=self.heartbeat_seconds):
+                return False
+            start = max(cursor.last_block + 1, chain.deployment.block_number)
+            if chain.block_number() - self.confirmations >= start:
+                return False
+            return not self._reorganised(chain, cursor)
+
     def _index_next_batch(self, chain: Chain) -> tuple[int, bool]:
+        if self._idle(chain):
+            return 0, False
         with session_scope(self._sessions, SYSTEM) as session:
             # Locked so that indexers in several threads or processes take turns on one cursor:
             # SELECT ... FOR UPDATE on PostgreSQL; on SQLite, which has no row locks, a write as

@@ -102,6 +102,8 @@ def build_workers(
         container.chain,
         confirmations=settings.chain_confirmations,
         handlers=event_handlers or {},
+        # Well within the bound access decisions trust the mirror for.
+        heartbeat_seconds=settings.mirror_max_lag_seconds / 4,
     )
     container.indexer = indexer
 

@@ -29,6 +29,8 @@ class NotificationKind(enum.StrEnum):
     appointment_reminder = "appointment_reminder"
     results_ready = "results_ready"
     break_glass = "break_glass"
+    # To a pharmacy's staff: an item's stock fell below its reorder point (no patient data).
+    stock_below_reorder_point = "stock_below_reorder_point"
 
 
 class EmailStatus(enum.StrEnum):

@@ -17,6 +17,7 @@ from api.identity.models import User
 from api.notifications import service
 from api.notifications.models import Notification, NotificationKind
 from api.paging import Page
+from api.roles.catalog import Role
 
 router = APIRouter(tags=["notifications"])
 
@@ -75,6 +76,10 @@ class NotificationPreferencesUpdate(BaseModel):
     email: dict[NotificationKind, bool]
 
 
+def _kinds(principal: Principal) -> list[NotificationKind]:
+    return service.kinds_for(patient=Role.patient in principal.roles)
+
+
 def _preferences(db: SystemDB, user_id: uuid.UUID,
                  chosen: dict[NotificationKind, bool]) -> NotificationPreferences:
     user = db.get(User, user_id)
@@ -89,8 +94,8 @@ def my_notification_preferences(
 ) -> NotificationPreferences:
     """Per kind, whether it comes by email too; and whether the address is confirmed (no
     notification emails until it is)."""
-    return _preferences(db, principal.user_id,
-                        service.email_preferences(db, principal.user_id))
+    return _preferences(db, principal.user_id, service.email_preferences(
+        db, principal.user_id, kinds=_kinds(principal)))
 
 
 @router.put("/me/notification-preferences", responses=problem_responses(401, 422))
@@ -99,5 +104,5 @@ def set_my_notification_preferences(
     principal: Annotated[Principal, Depends(authenticated)], db: SystemDB,
 ) -> NotificationPreferences:
     """Choose, per kind, whether it comes by email; kinds not named stay as they were."""
-    return _preferences(db, principal.user_id,
-                        service.set_email_preferences(db, principal.user_id, body.email))
+    return _preferences(db, principal.user_id, service.set_email_preferences(
+        db, principal.user_id, body.email, kinds=_kinds(principal)))

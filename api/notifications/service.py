@@ -5,13 +5,14 @@ reason, note, result or diagnosis."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.db.base import utcnow
+from api.errors import Invalid
 from api.notifications.models import (
     AccountMailKind,
     Notification,
@@ -49,6 +50,9 @@ EVENT_TEXTS: dict[NotificationKind, EventText] = {
     NotificationKind.break_glass: EventText(
         "Your records were opened in an emergency (break-glass). The access is recorded on "
         "chain.", "Emergency access to your records", "#/access-log"),
+    NotificationKind.stock_below_reorder_point: EventText(
+        "An item of your pharmacy's stock fell below its reorder point.",
+        "Stock below reorder point", "#/stock"),
 }
 
 ACCOUNT_SUBJECTS: dict[AccountMailKind, str] = {
@@ -85,18 +89,37 @@ def notify_event(session: Session, *, user_id: uuid.UUID, kind: NotificationKind
     return note
 
 
-def email_preferences(session: Session, user_id: uuid.UUID) -> dict[NotificationKind, bool]:
-    """Every notification kind and whether the person gets it by email (default: yes)."""
+# Kinds about an organisation's work, which patients never get; and kinds about one's own
+# records, which only patients get.
+STAFF_KINDS = frozenset({NotificationKind.stock_below_reorder_point})
+PATIENT_KINDS = frozenset({NotificationKind.break_glass})
+
+
+def kinds_for(*, patient: bool) -> list[NotificationKind]:
+    """The kinds a person may receive, as their preferences list them."""
+    other = STAFF_KINDS if patient else PATIENT_KINDS
+    return [kind for kind in NotificationKind if kind not in other]
+
+
+def email_preferences(session: Session, user_id: uuid.UUID, *,
+                      kinds: Sequence[NotificationKind] = tuple(NotificationKind)
+                      ) -> dict[NotificationKind, bool]:
+    """Each of `kinds` and whether the person gets it by email (default: yes)."""
     chosen = dict(session.execute(
         select(NotificationPreference.kind, NotificationPreference.email)
         .where(NotificationPreference.user_id == user_id)).all())
-    return {kind: bool(chosen.get(kind.value, True)) for kind in NotificationKind}
+    return {kind: bool(chosen.get(kind.value, True)) for kind in kinds}
 
 
 def set_email_preferences(session: Session, user_id: uuid.UUID,
-                          changes: Mapping[NotificationKind, bool]
+                          changes: Mapping[NotificationKind, bool], *,
+                          kinds: Sequence[NotificationKind] = tuple(NotificationKind)
                           ) -> dict[NotificationKind, bool]:
-    """Change the kinds named; the others stay as they were."""
+    """Change the kinds named (each one of `kinds`, else 422); the others stay as they
+    were."""
+    foreign = sorted(kind.value for kind in changes if kind not in kinds)
+    if foreign:
+        raise Invalid(f"not a notification you receive: {', '.join(foreign)}")
     for kind, wanted in changes.items():
         row = session.get(NotificationPreference, (user_id, kind.value))
         if row is None:
@@ -106,7 +129,7 @@ def set_email_preferences(session: Session, user_id: uuid.UUID,
             row.email = wanted
             row.updated_at = utcnow()
     session.flush()
-    return email_preferences(session, user_id)
+    return email_preferences(session, user_id, kinds=kinds)
 
 
 def wants_email(session: Session, user_id: uuid.UUID, kind: str) -> bool:

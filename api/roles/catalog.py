@@ -57,6 +57,24 @@ PERMISSIONS: dict[str, str] = {
                           "organisation's appointments, record no-shows, finish encounters",
     "appointment:read": "List appointments (one's own; helpdesk and administrators: the "
                         "organisation's)",
+    "catalog:read": "Search the drug vendors' catalogues",
+    "catalog:write": "Add and change the vendor's catalogue products; recall their lots",
+    "inventory:read": "Read the pharmacy's stock: items, lots, reorder points",
+    "inventory:write": "Add lots to the pharmacy's stock and set reorder points",
+    "purchase_order:read": "List and read purchase orders (a pharmacy's own; a vendor's "
+                           "inbox)",
+    "purchase_order:write": "Write, send and cancel the pharmacy's purchase orders and "
+                            "receive them into stock",
+    "purchase_order:accept": "Accept purchase orders addressed to the vendor",
+    "order:place": "Order lab tests and imaging procedures for a patient (physicians)",
+    "order:read": "List orders (a patient's own; a physician's own; a performing "
+                  "organisation's work list)",
+    "order:perform": "Record specimen steps and file results of the organisation's orders",
+    "prescription:write": "Prescribe medications to a pharmacy, after the allergy check "
+                          "(physicians)",
+    "prescription:read": "List prescriptions (a patient's own; a prescriber's own; a "
+                         "pharmacy's queue)",
+    "dispense:write": "Dispense the pharmacy's prescriptions from its stock",
 }
 
 SYSTEM_ONLY_PERMISSIONS = frozenset({"organization:create", "platform_auditor:create"})
@@ -69,16 +87,30 @@ _RECORDS = frozenset({"record:read", "record:write"})
 # Practitioners whose time is booked; physicians and nurses do not book for patients (the
 # helpdesk does), but they manage their own appointments and book follow-ups of encounters.
 _PRACTICE = frozenset({"schedule:write", "appointment:manage", "appointment:read"})
+# Pharmacy stock and ordering from vendors; a vendor's catalogue and order inbox.
+_STOCK = frozenset({"catalog:read", "inventory:read", "inventory:write", "purchase_order:read",
+                    "purchase_order:write"})
+_VENDING = frozenset({"catalog:read", "catalog:write", "purchase_order:read",
+                      "purchase_order:accept"})
+
+# Lab tests and imaging: physicians order them; labs and radiology centres perform them.
+_ORDERING = frozenset({"order:place", "order:read"})
+_PERFORMING = frozenset({"order:perform", "order:read"})
+# Prescriptions: physicians prescribe; pharmacists dispense (their pharmacy's queue).
+_PRESCRIBING = frozenset({"prescription:write", "prescription:read"})
+_DISPENSING = frozenset({"dispense:write", "prescription:read"})
 
 DEFAULT_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.patient: frozenset({"directory:read", "consent:grant", "consent:read", "audit:read",
-                             "appointment:book", "appointment:read"} | _RECORDS),
-    Role.physician: frozenset(_CLINICAL | _RECORDS | _PRACTICE | {"breakglass:use"}),
+                             "appointment:book", "appointment:read", "order:read",
+                             "prescription:read"} | _RECORDS),
+    Role.physician: frozenset(_CLINICAL | _RECORDS | _PRACTICE | _ORDERING | _PRESCRIBING
+                              | {"breakglass:use", "catalog:read"}),
     Role.nurse: frozenset(_CLINICAL | _RECORDS | _PRACTICE | {"breakglass:use"}),
-    Role.lab_technician: frozenset(_CLINICAL | _RECORDS | _PRACTICE),
-    Role.radiologist: frozenset(_CLINICAL | _RECORDS | _PRACTICE),
-    Role.pharmacist: frozenset(_CLINICAL | _RECORDS),
-    Role.drug_vendor: frozenset(_STAFF_BASE),
+    Role.lab_technician: frozenset(_CLINICAL | _RECORDS | _PRACTICE | _PERFORMING),
+    Role.radiologist: frozenset(_CLINICAL | _RECORDS | _PRACTICE | _PERFORMING),
+    Role.pharmacist: frozenset(_CLINICAL | _RECORDS | _STOCK | _DISPENSING),
+    Role.drug_vendor: frozenset(_STAFF_BASE | _VENDING),
     Role.helpdesk: frozenset(_CLINICAL | _PRACTICE | {"member:read", "appointment:book"}),
     Role.org_admin: frozenset(
         _STAFF_BASE | _PRACTICE

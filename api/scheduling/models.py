@@ -28,6 +28,11 @@ class AppointmentStatus(enum.StrEnum):
 ACTIVE_STATUSES = (AppointmentStatus.pending, AppointmentStatus.booked,
                    AppointmentStatus.arrived)
 _ACTIVE_SQL = "status IN ('pending', 'booked', 'arrived')"
+# A slot once given stays given unless the appointment is cancelled: a visit that ended
+# early (fulfilled) or a no-show does not make its slot free again. What the free-slot
+# computation and the booking's check count as busy (the index above needs only the active
+# ones: a fulfilled or no-show appointment is over, nothing races it into the slot).
+GIVEN_STATUSES = (*ACTIVE_STATUSES, AppointmentStatus.fulfilled, AppointmentStatus.noshow)
 ACTIVE_SLOT_INDEX = "uq_appointments_active_slot"
 ACTIVE_RESOURCE_SLOT_INDEX = "uq_appointments_active_resource_slot"
 # A schedule or an appointment is a practitioner's or a resource's, never both.

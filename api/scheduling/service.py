@@ -1,10 +1,12 @@
 """Scheduling use cases: schedules and leave (of practitioners, and of rooms and equipment),
 free slots and the directory, the life of an appointment (book, confirm or decline,
 reschedule, cancel, check in, no-show) and of the encounter a check-in opens. One function,
-one use case; the caller's session is the unit of work. No slot is given twice: the
+one use case; the caller's session is the unit of work (bookings and moves commit it
+themselves, as soon as their writes are done: see `_writing`). No slot is given twice: the
 database refuses it (appointments' partial unique indexes, and on PostgreSQL exclusion
 constraints on the time range); the checks here give the clear error for the common case,
-the constraints hold under concurrent requests.
+the constraints hold under concurrent requests. Leave and bookings are ordered by the
+database too (`_schedules_of`, `add_exception`, `_write_guarded`).
 
 Why a patient comes is clinical content: the reason given at booking is written as the
 patient's encrypted FHIR Appointment record through the records service and the access gate
@@ -14,13 +16,14 @@ code (`ChangeReason`), never free text."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +45,7 @@ from api.scheduling.models import (
     ACTIVE_RESOURCE_SLOT_INDEX,
     ACTIVE_SLOT_INDEX,
     ACTIVE_STATUSES,
+    GIVEN_STATUSES,
     Appointment,
     AppointmentStatus,
     ChangeReason,
@@ -81,6 +85,7 @@ _SLOT_TAKEN = (ACTIVE_SLOT_INDEX, ACTIVE_RESOURCE_SLOT_INDEX,
                "ex_appointments_practitioner_overlap", "ex_appointments_resource_overlap",
                "appointments.practitioner_id, appointments.start_at",
                "appointments.resource_id, appointments.start_at")
+_GIVEN = [s.value for s in GIVEN_STATUSES]
 # Identifies the appointment a reason record is about (in the encrypted resource only).
 APPOINTMENT_ID_SYSTEM = "https://ohms.dev/fhir/sid/appointment"
 NO_KEYS_FOR_REASON = ("the reason cannot be stored until the patient publishes their Umbral "
@@ -223,9 +228,22 @@ def create_schedule(session: Session, *, principal: Principal,
     return candidate
 
 
-def _schedules_of(session: Session, owner: Bookable) -> list[Schedule]:
-    return list(session.scalars(select(Schedule).where(owner.of(Schedule))
-                                .order_by(Schedule.valid_from)))
+def _schedules_of(session: Session, owner: Bookable, *,
+                  hold: bool = False) -> list[Schedule]:
+    """The owner's schedules; with `hold`, locked FOR KEY SHARE on PostgreSQL until the
+    transaction ends: a booking holds them so that a leave being added (which locks its
+    schedule FOR UPDATE) either waits for the booking to commit, and then lists it, or
+    commits first, and then the booking's check that follows sees the leave. Bookings hold
+    the row together without waiting for one another. (SQLite has one writer at a time: a
+    booking checks the leave again after its insert, see `_write_guarded`.)"""
+    query = select(Schedule).where(owner.of(Schedule)).order_by(Schedule.valid_from)
+    if hold and _dialect(session) == "postgresql":
+        query = query.with_for_update(read=True, key_share=True)
+    return list(session.scalars(query))
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def list_schedules(session: Session, *, principal: Principal,
@@ -243,8 +261,9 @@ def list_schedules(session: Session, *, principal: Principal,
                                 .limit(page.limit).offset(page.offset)))
 
 
-def _own_schedule(session: Session, principal: Principal, schedule_id: uuid.UUID) -> Schedule:
-    schedule = session.get(Schedule, schedule_id)
+def _own_schedule(session: Session, principal: Principal, schedule_id: uuid.UUID, *,
+                  lock: bool = False) -> Schedule:
+    schedule = session.get(Schedule, schedule_id, with_for_update=lock or None)
     if schedule is None or not _is_staff_of(principal, schedule.organization_id):
         raise NotFound("no such schedule")
     return schedule
@@ -259,8 +278,14 @@ class ExceptionAdded:
 def add_exception(session: Session, *, principal: Principal, schedule_id: uuid.UUID,
                   start: datetime, end: datetime, reason: str) -> ExceptionAdded:
     """Leave or a closure. Appointments inside it are kept and marked for rebooking: the
-    clinic offers the patients other slots; nothing is dropped."""
-    schedule = _own_schedule(session, principal, schedule_id)
+    clinic offers the patients other slots; nothing is dropped.
+
+    The database orders it against concurrent bookings (see `_schedules_of`): on
+    PostgreSQL the schedule row is locked FOR UPDATE, which waits for the bookings holding
+    it FOR KEY SHARE to end and holds new ones until this commits; on SQLite the leave is
+    inserted (taking the single writer's lock) before the appointments are listed. Either
+    way every appointment that ends up active inside the leave is in `affected`."""
+    schedule = _own_schedule(session, principal, schedule_id, lock=True)
     _may_manage_for(principal, schedule.practitioner_id)
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end <= start:
@@ -271,6 +296,7 @@ def add_exception(session: Session, *, principal: Principal, schedule_id: uuid.U
         organization_id=schedule.organization_id, schedule_id=schedule.id, start_at=start,
         end_at=end, reason=reason, created_by=principal.user_id)
     session.add(exception)
+    session.flush()  # on SQLite: the writer's lock, before the appointments are read
     affected = list(session.scalars(select(Appointment).where(
         Bookable.owning(schedule).of(Appointment),
         Appointment.status.in_([s.value for s in ACTIVE_STATUSES]),
@@ -363,30 +389,52 @@ def _like(term: str) -> str:
 # --- free slots ------------------------------------------------------------------------------
 
 
-def _busy(session: Session, owner: Bookable, start: datetime, end: datetime, *,
-          besides: uuid.UUID | None = None) -> list[tuple[datetime, datetime]]:
-    """Leave and active appointments of the practitioner (resource) overlapping
-    [start, end)."""
-    leave = session.execute(
-        select(ScheduleException.start_at, ScheduleException.end_at)
-        .join(Schedule, Schedule.id == ScheduleException.schedule_id)
-        .where(owner.of(Schedule),
-               ScheduleException.start_at < end, ScheduleException.end_at > start)).all()
-    booked = select(Appointment.start_at, Appointment.end_at).where(
-        owner.of(Appointment),
-        Appointment.status.in_([s.value for s in ACTIVE_STATUSES]),
+def _leave_within(owner: Bookable, start: datetime, end: datetime) -> Select[datetime, datetime]:
+    return (select(ScheduleException.start_at, ScheduleException.end_at)
+            .join(Schedule, Schedule.id == ScheduleException.schedule_id)
+            .where(owner.of(Schedule),
+                   ScheduleException.start_at < end, ScheduleException.end_at > start))
+
+
+def _given_within(owner: Bookable, start: datetime, end: datetime,
+                  besides: uuid.UUID | None = None) -> Select[datetime, datetime]:
+    """Appointments that hold their slot (active, and those fulfilled or missed: only a
+    cancellation gives a slot back) overlapping [start, end)."""
+    query = select(Appointment.start_at, Appointment.end_at).where(
+        owner.of(Appointment), Appointment.status.in_(_GIVEN),
         Appointment.start_at < end, Appointment.end_at > start)
     if besides is not None:
-        booked = booked.where(Appointment.id != besides)
-    return [(a, b) for a, b in leave] + [(a, b) for a, b in session.execute(booked).all()]
+        query = query.where(Appointment.id != besides)
+    return query
 
 
-def _leave(session: Session, owner: Bookable, slot: Slot) -> bool:
-    return session.scalar(
-        select(ScheduleException.id).join(Schedule, Schedule.id == ScheduleException.schedule_id)
-        .where(owner.of(Schedule),
-               ScheduleException.start_at < slot.end, ScheduleException.end_at > slot.start)
-        .limit(1)) is not None
+def _busy(session: Session, owner: Bookable, start: datetime,
+          end: datetime) -> list[tuple[datetime, datetime]]:
+    """Leave and given appointments of the practitioner (resource) overlapping [start, end),
+    in one query."""
+    rows = session.execute(union_all(_leave_within(owner, start, end),
+                                     _given_within(owner, start, end))).all()
+    return [(a, b) for a, b in rows]
+
+
+@dataclass(frozen=True)
+class SlotState:
+    on_leave: bool
+    given: bool
+
+
+def _slot_state(session: Session, owner: Bookable, slot: Slot, *,
+                besides: uuid.UUID | None = None) -> SlotState:
+    """Whether leave covers the slot and whether an appointment holds it, in one query."""
+    on_leave, given = session.execute(select(
+        _leave_within(owner, slot.start, slot.end).exists(),
+        _given_within(owner, slot.start, slot.end, besides).exists())).one()
+    return SlotState(bool(on_leave), bool(given))
+
+
+def _refuse_on_leave(owner: Bookable) -> Invalid:
+    return Invalid("the practitioner is on leave at that time" if owner.practitioner_id
+                   else "the resource is unavailable at that time")
 
 
 def free_slots_of(session: Session, owner: Bookable, *, start: datetime, end: datetime,
@@ -420,34 +468,48 @@ def list_free_slots(session: Session, *, principal: Principal,
     if resource_id is not None:
         resource = _resource_in(session, principal.organization_id, resource_id)
         return free_slots_of(session, Bookable(resource_id=resource.id), start=start, end=end)
-    practitioner = session.scalar(
-        select(User).join(Organization, Organization.id == User.organization_id)
+    found = session.scalar(
+        select(User.id).join(Organization, Organization.id == User.organization_id)
         .where(User.id == practitioner_id, User.is_active.is_(True),
                Organization.is_active.is_(True)))
-    if practitioner is None:
+    if found is None:
         raise NotFound("no such practitioner")
-    return free_slots_of(session, Bookable(practitioner_id=practitioner.id), start=start,
-                         end=end)
+    return free_slots_of(session, Bookable(practitioner_id=found), start=start, end=end)
 
 
 def _bookable_slot(session: Session, owner: Bookable, start: datetime, *,
                    besides: uuid.UUID | None = None) -> tuple[Schedule, Slot]:
     """The practitioner's (resource's) slot starting at `start`, if it can be booked now:
-    422 for a start in the past, outside the hours or on leave; 409 for a slot taken."""
+    422 for a start in the past, outside the hours or on leave; 409 for a slot given. Reads
+    only, and cheaply (the schedules, then one query for leave and appointments): a request
+    for a slot already given is refused here without writing anything. On PostgreSQL the
+    schedules are held against concurrent leave (`_schedules_of`)."""
     start = start.astimezone(UTC)
     if start <= utcnow():
         raise Invalid("the slot is in the past")
-    for schedule in _schedules_of(session, owner):
+    for schedule in _schedules_of(session, owner, hold=True):
         slot = slot_at(rules_of(schedule), start)
         if slot is None:
             continue
-        if _leave(session, owner, slot):
-            raise Invalid("the practitioner is on leave at that time" if owner.practitioner_id
-                          else "the resource is unavailable at that time")
-        if _busy(session, owner, slot.start, slot.end, besides=besides):
+        state = _slot_state(session, owner, slot, besides=besides)
+        if state.on_leave:
+            raise _refuse_on_leave(owner)
+        if state.given:
             raise Conflict("the slot is not free")
         return schedule, slot
     raise Invalid("the start is not a slot of the practitioner's (resource's) hours")
+
+
+def _write_guarded(session: Session, owner: Bookable, slot: Slot) -> None:
+    """Write the appointment taking (or moving into) `slot`, under the database's guards: a
+    slot given concurrently is refused by the unique index (409); leave added concurrently
+    is seen here. On PostgreSQL `_bookable_slot` held the schedules before it looked for
+    leave. On SQLite the insert took the only writer's lock, and the look for leave is made
+    again under it: a leave committed since the first look is found, and one not yet begun
+    waits for this booking to commit and then lists it."""
+    _insert_guarded(session)
+    if _dialect(session) == "sqlite" and _slot_state(session, owner, slot).on_leave:
+        raise _refuse_on_leave(owner)
 
 
 def _insert_guarded(session: Session) -> None:
@@ -501,30 +563,76 @@ def book_appointment(session: Session, ports: RecordPorts, *, principal: Princip
                      organization_id=resource.organization_id,
                      patient=_patient(session, patient_uhid), start=start, reason=reason)
     assert practitioner_id is not None
+    patient: User | PatientRef
     if Role.patient in principal.roles:
         if patient_uhid is not None and _uhid(patient_uhid) != principal.uhid:
             raise Forbidden("patients book for themselves only")
-        patient = session.get(User, principal.user_id)
-        if patient is None:
-            raise NotFound("no such patient")
-        practitioner = session.scalar(select(User).where(
-            User.id == practitioner_id, User.organization_id.is_not(None),
-            User.is_active.is_(True)))
-        if practitioner is None:
-            raise NotFound("no such practitioner")
+        patient = _caller_as_patient(session, principal)
     else:
         if principal.organization_id is None:
             raise Forbidden("only patients and an organisation's staff book appointments")
         if patient_uhid is None:
             raise Invalid("name the patient (UHID) you book for")
-        practitioner = _practitioner_in(session, principal.organization_id, practitioner_id)
+        _practitioner_in(session, principal.organization_id, practitioner_id)
         patient = _patient(session, patient_uhid)
-    org = session.get(Organization, practitioner.organization_id)
-    if org is None or not org.is_active:
+    # The practitioner's organisation, both active, in one query.
+    organization_id = session.scalar(
+        select(User.organization_id).join(Organization, Organization.id == User.organization_id)
+        .where(User.id == practitioner_id, User.is_active.is_(True),
+               Organization.is_active.is_(True)))
+    if organization_id is None:
         raise NotFound("no such practitioner")
     return _book(session, ports, principal=principal,
-                 owner=Bookable(practitioner_id=practitioner.id), organization_id=org.id,
-                 patient=patient, start=start, reason=reason)
+                 owner=Bookable(practitioner_id=practitioner_id),
+                 organization_id=organization_id, patient=patient, start=start,
+                 reason=reason)
+
+
+@dataclass(frozen=True)
+class PatientRef:
+    """Who an appointment is for, when their account row is not needed (no reason)."""
+
+    id: uuid.UUID
+    uhid: str
+    full_name: str
+
+
+def _caller_as_patient(session: Session, principal: Principal) -> User | PatientRef:
+    """The patient who books, as the sign-in check just read them (an active account);
+    their account row is loaded only if a reason is to be encrypted to them, or when the
+    principal was made without the profile (outside a request)."""
+    if principal.profile is not None:
+        return PatientRef(principal.user_id, principal.uhid, principal.profile.full_name)
+    user = session.get(User, principal.user_id)
+    if user is None:
+        raise NotFound("no such patient")
+    return user
+
+
+def _reason_holder(session: Session, patient: User | PatientRef) -> User:
+    """The patient's account a reason is encrypted to; 422 until they have keys."""
+    if keys_of_user(session, patient.id) is None:
+        raise Invalid(NO_KEYS_FOR_REASON)
+    account = patient if isinstance(patient, User) else session.get(User, patient.id)
+    if account is None:
+        raise NotFound("no such patient")
+    return account
+
+
+@contextmanager
+def _writing(session: Session) -> Iterator[None]:
+    """The writes of a booking (or a move) and their commit, here in the thread that made
+    the checks, before the response is made: the database's locks (on SQLite the single
+    writer's, which every other booking waits for) are held from the first write to the
+    commit only, not across a hop back to the event loop and into the thread pool again.
+    A failure rolls everything back, and the request fails as a whole (nothing was
+    answered yet)."""
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def _reason_resource(appointment: Appointment, patient: User, practitioner: User | None,
@@ -549,7 +657,7 @@ def _reason_resource(appointment: Appointment, patient: User, practitioner: User
 
 
 def _book(session: Session, ports: RecordPorts, *, principal: Principal, owner: Bookable,
-          organization_id: uuid.UUID, patient: User, start: datetime,
+          organization_id: uuid.UUID, patient: User | PatientRef, start: datetime,
           reason: str | None, follow_up_of: uuid.UUID | None = None,
           status: AppointmentStatus = AppointmentStatus.pending) -> Appointment:
     """The appointment, and its reason (if given) as the patient's encrypted record, both or
@@ -561,39 +669,43 @@ def _book(session: Session, ports: RecordPorts, *, principal: Principal, owner: 
     api.scheduling.relationships), or an encounter of theirs with the patient
     (`encounter`, a follow-up)."""
     schedule, slot = _bookable_slot(session, owner, start)
-    if reason is not None and keys_of_user(session, patient.id) is None:
-        raise Invalid(NO_KEYS_FOR_REASON)
-    practitioner = session.get(User, owner.practitioner_id) \
-        if owner.practitioner_id is not None else None
     appointment = Appointment(
         id=uuid.uuid4(), organization_id=organization_id,
         practitioner_id=owner.practitioner_id, resource_id=owner.resource_id,
         patient_id=patient.id, patient_uhid=patient.uhid, patient_name=patient.full_name,
         schedule_id=schedule.id, start_at=slot.start, end_at=slot.end,
         status=status.value, booked_by=principal.user_id, follow_up_of=follow_up_of)
-    written: tuple[dict[str, Any], str] | None = None
+    written: tuple[User, dict[str, Any], str] | None = None
     if reason is not None:
-        written = records.checked_resource(
-            ports, patient, _reason_resource(appointment, patient, practitioner, reason))
+        account = _reason_holder(session, patient)
+        practitioner = session.get(User, owner.practitioner_id) \
+            if owner.practitioner_id is not None else None
+        written = (account, *records.checked_resource(
+            ports, account, _reason_resource(appointment, account, practitioner, reason)))
     session.add(appointment)
     if written is not None:
+        account, _, category = written
         with session.no_autoflush:  # the booking is checked as held, not yet flushed
             ports.access_gate(session).authorise_write(
-                author=principal, patient=patient, category=written[1],
-                record=f"category:{written[1]}",
+                author=principal, patient=account, category=category,
+                record=f"category:{category}",
                 references=(appointment_reference(appointment.id),))
-    _insert_guarded(session)
-    if written is not None:
-        record = records.seal_and_store(
-            session, ports, author_id=principal.user_id,
-            author_org_id=principal.organization_id, patient=patient, resource=written[0],
-            category=written[1])
-        appointment.reason_record = record.id
-        session.flush()
-    _tell(session, appointment,
-          NotificationKind.appointment_confirmed if status is AppointmentStatus.booked
-          else NotificationKind.appointment_requested,
-          actor=principal.user_id, practitioner_too=True)
+    with _writing(session):
+        # The cheap insert first: a slot given concurrently is refused before the reason
+        # is encrypted and stored.
+        _write_guarded(session, owner, slot)
+        if written is not None:
+            account, resource, category = written
+            record = records.seal_and_store(
+                session, ports, author_id=principal.user_id,
+                author_org_id=principal.organization_id, patient=account, resource=resource,
+                category=category)
+            appointment.reason_record = record.id
+            session.flush()
+        _tell(session, appointment,
+              NotificationKind.appointment_confirmed if status is AppointmentStatus.booked
+              else NotificationKind.appointment_requested,
+              actor=principal.user_id, practitioner_too=True)
     return appointment
 
 
@@ -711,9 +823,10 @@ def reschedule(session: Session, *, principal: Principal, appointment_id: uuid.U
         _set_status(appointment, AppointmentStatus.pending)
     else:
         appointment.updated_at = utcnow()
-    _insert_guarded(session)
-    _tell(session, appointment, NotificationKind.appointment_rescheduled,
-          actor=principal.user_id, practitioner_too=True)
+    with _writing(session):
+        _write_guarded(session, Bookable.owning(appointment), slot)
+        _tell(session, appointment, NotificationKind.appointment_rescheduled,
+              actor=principal.user_id, practitioner_too=True)
     return appointment
 
 

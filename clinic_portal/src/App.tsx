@@ -25,6 +25,9 @@ const AppointmentsHome = lazy(() =>
 const CalendarHome = lazy(() => import("./components/CalendarHome").then((m) => ({ default: m.CalendarHome })));
 const BookingsHome = lazy(() => import("./components/BookingsHome").then((m) => ({ default: m.BookingsHome })));
 const ScheduleHome = lazy(() => import("./components/ScheduleHome").then((m) => ({ default: m.ScheduleHome })));
+const NotificationInbox = lazy(() =>
+  import("./components/NotificationInbox").then((m) => ({ default: m.NotificationInbox })),
+);
 const NotificationSettings = lazy(() =>
   import("./components/NotificationSettings").then((m) => ({ default: m.NotificationSettings })),
 );
@@ -186,6 +189,8 @@ function ScreenView({ screen, me }: { screen: ScreenId | null; me: Me }) {
       return <RolesHome me={me} />;
     case "organisations":
       return <OrganisationsHome me={me} />;
+    case "inbox":
+      return <NotificationInbox me={me} />;
     case "settings/notifications":
       return <NotificationSettings me={me} />;
     case null:

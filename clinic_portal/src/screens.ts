@@ -17,6 +17,7 @@ export type ScreenId =
   | "members"
   | "roles"
   | "organisations"
+  | "inbox"
   | "settings/notifications";
 
 export type Screen = { id: ScreenId; title: MessageKey };
@@ -85,7 +86,10 @@ const RULES: readonly (Screen & { allowed: (me: Who) => boolean })[] = [
 ];
 
 /** Everyone's own settings, after the screens of their work (App appends them to screensFor). */
-export const SETTINGS_SCREENS: readonly Screen[] = [{ id: "settings/notifications", title: "auth.account.settingsTitle" }];
+export const SETTINGS_SCREENS: readonly Screen[] = [
+  { id: "inbox", title: "inbox.title" },
+  { id: "settings/notifications", title: "auth.account.settingsTitle" },
+];
 
 /** Lab and radiology staff who may write results (the others of their role read, as clinicians do). */
 function writesResults(me: Who): boolean {

@@ -14,7 +14,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from api.demo import DEMO_PASSWORD
 from api.portal import CHECKOUT_BUILD
+from scripts.services.hardhat import ChainNode
 from scripts.services.ohms import ohms_serve
+from scripts.services.smtp import SmtpServer
+from tests.conftest import DatabaseServer
 from tests.test_cli import Login, ohms_env, parse_logins, run_ohms
 
 # Assertions wait up to 15 s (Playwright's default is 5): on a loaded 2-core machine a key
@@ -75,6 +78,47 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             logins = {login.email: login for login in parse_logins(done.stdout)}
     with ohms_serve(env) as served:
         yield Demo(served.base_url, logins, data_dir)
+
+
+@dataclass(frozen=True)
+class RealDemo(Demo):
+    """The demo served on the real backends: its own PostgreSQL database, the session's
+    Hardhat node (with an operator account of its own), IPFS node and SMTP server."""
+
+    mail: SmtpServer | None = None
+
+
+@pytest.fixture(scope="module")
+def real_demo(tmp_path_factory: pytest.TempPathFactory, postgres_server: DatabaseServer,
+              chain_node: ChainNode, ipfs_api: str, mail_server: SmtpServer
+              ) -> Iterator[RealDemo]:
+    from tests.api.conftest import funded_operator_key
+
+    build = Path(os.environ.get("OHMS_PORTAL_DIR") or CHECKOUT_BUILD)
+    assert (build / "index.html").is_file(), \
+        "the portal is not built: `make portal` (make test builds it first)"
+    data_dir = tmp_path_factory.mktemp("portal-real-data")
+    database_url = postgres_server.create()
+    env = ohms_env(data_dir) | {
+        "OHMS_AUDIT_BATCH_MAX_SECONDS": "1",
+        "OHMS_PORTAL_DIR": str(build),
+        "OHMS_DATABASE_URL": database_url,
+        "OHMS_CHAIN_RPC_URL": chain_node.rpc_url,
+        "OHMS_CHAIN_PRIVATE_KEY": funded_operator_key(chain_node),
+        "OHMS_IPFS_API": ipfs_api,
+        "OHMS_SMTP_URL": mail_server.url,
+        "OHMS_WORKER_POLL_SECONDS": "0.2",
+    }
+    try:
+        for command in ("migrate", "seed-demo"):
+            done = run_ohms(env, command)
+            assert done.returncode == 0, done.stderr
+            if command == "seed-demo":
+                logins = {login.email: login for login in parse_logins(done.stdout)}
+        with ohms_serve(env) as served:
+            yield RealDemo(served.base_url, logins, data_dir, mail=mail_server)
+    finally:
+        postgres_server.drop(database_url)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """The scheduling screens through the served demo, as the people who use them: the patient
-finds the hospital physician and books a slot, the physician confirms it, the helpdesk checks
+finds the hospital physician and books a slot and shares records with the hospital for the
+visit, signed in her wallet, the physician confirms it, the helpdesk checks
 her in, the physician writes in the encounter, finishes it and books a follow-up, the patient
 sees the statuses, and the organisation's administrator adds leave over a booked appointment.
 
@@ -53,7 +54,8 @@ def tomorrows(page: Page) -> Locator:
     return page.get_by_test_id("appointment")
 
 
-def test_the_patient_finds_the_hospital_physician_and_books_a_slot(page: Page, demo: Demo) -> None:
+def test_the_patient_finds_the_hospital_physician_books_a_slot_and_shares_records(
+        page: Page, demo: Demo) -> None:
     sign_in(page, demo, PATIENT)
     open_screen(page, "Appointments")
     finder = page.get_by_role("region", name="Find a doctor")
@@ -83,11 +85,50 @@ def test_the_patient_finds_the_hospital_physician_and_books_a_slot(page: Page, d
 
     booked = page.get_by_role("region", name="Appointment requested")
     expect(booked).to_contain_text("Dr. Farah Khan")
-    expect(booked.get_by_role("link", name=re.compile("share with City General Hospital"))) \
-        .to_have_attribute("href", "#/health")
     expect(mine.get_by_test_id("appointment").filter(
         has_text="Waiting for the clinic to confirm")).to_have_count(1)
-    screenshots(page, "scheduling-patient-booked")
+
+    # Then, in place, she shares records with the hospital for the visit.
+    grant = booked.get_by_test_id("booking-grant")
+    submit = grant.get_by_role("button", name="Sign and share with City General Hospital")
+    expect(submit).to_be_disabled()  # nothing is signed before the wallet is unlocked
+
+    # A fresh browser holds no wallet: she unlocks her wallet file where she books.
+    wallet = grant.get_by_role("form", name="Unlock your wallet to sign")
+    wallet.get_by_label("Wallet file (keystore JSON)").set_input_files(str(demo.wallet_file))
+    wallet.get_by_label("Wallet password").fill(demo.password)
+    wallet.get_by_role("button", name="Unlock", exact=True).click()
+    expect(submit).to_be_enabled(timeout=30_000)  # scrypt runs in the page
+
+    categories = grant.get_by_role("group", name="What they may read")
+    for name in ("Allergies", "Conditions", "Medications"):
+        categories.get_by_label(name, exact=True).uncheck()
+    submit.click()
+    expect(categories.get_by_role("alert")).to_have_text("Choose at least one kind of record.")
+    categories.get_by_label("Lab results", exact=True).check()
+    categories.get_by_label("Conditions", exact=True).check()
+    until = grant.get_by_label("Until (inclusive)")
+    expect(until).not_to_have_value("")  # a week after the visit unless she chooses
+    expect(grant.get_by_test_id("booking-grant-summary")).to_contain_text(
+        "City General Hospital may read your lab results, your conditions for your treatment")
+    check_accessibility(page)
+    screenshots(page, "scheduling-patient-grant")
+
+    submit.click()
+    expect(grant.get_by_role("status")).to_contain_text(
+        "Shared with City General Hospital: 2 grant(s)", timeout=90_000)
+    outcomes = grant.get_by_role("list", name="Grants signed").get_by_role("listitem")
+    expect(outcomes).to_have_count(2)
+    # The second is signed once the first is on the chain (the registry's nonce is in order).
+    expect(outcomes.filter(has_text="Lab results")).to_contain_text("Active")
+    screenshots(page, "scheduling-patient-granted")
+
+    # The grants are hers like any other: listed on her health screen, revocable there.
+    open_screen(page, "My health")
+    consents = page.get_by_role("region", name="Consents", exact=True)
+    hospital = consents.get_by_role("listitem").filter(has_text="City General Hospital")
+    expect(hospital.filter(has_text="All lab results")).to_have_count(1)
+    expect(hospital.filter(has_text="All conditions")).to_have_count(1)
 
 
 def test_the_physician_confirms_it_in_the_calendar(page: Page, demo: Demo) -> None:
@@ -133,7 +174,8 @@ def test_the_helpdesk_checks_the_patient_in_and_books_a_walk_in(page: Page, demo
     expect(walk_in.get_by_role("alert")).to_contain_text("has not published encryption keys")
     reason.fill("")
     walk_in.get_by_role("button", name="Book this time for Arjun Patient").click()
-    expect(walk_in.get_by_role("status")).to_contain_text("Booked for Arjun Patient")
+    expect(walk_in.get_by_role("status").filter(has_text="Booked for")).to_contain_text(
+        "Booked for Arjun Patient")
     check_accessibility(page)
     screenshots(page, "scheduling-helpdesk")
 
@@ -177,6 +219,12 @@ def test_the_patient_sees_her_appointments_statuses(page: Page, demo: Demo) -> N
     expect(items.filter(has_text="Visit done")).to_have_count(1)
     expect(items.filter(has_text="Follow-up visit")).to_have_count(1)
     expect(items.filter(has_text="Confirmed")).to_have_count(2)  # the seeded one, the follow-up
+    # Each coming visit offers sharing with its clinic in place, as the booking did.
+    follow_up = items.filter(has_text="Follow-up visit")
+    follow_up.get_by_role("button", name="Share my records with City General Hospital").click()
+    expect(follow_up.get_by_role("form", name="Unlock your wallet to sign")).to_be_visible()
+    expect(follow_up.get_by_role("button", name="Sign and share with City General Hospital")) \
+        .to_be_disabled()
     check_accessibility(page)
     screenshots(page, "scheduling-patient-statuses")
 

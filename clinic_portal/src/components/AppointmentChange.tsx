@@ -129,7 +129,10 @@ export function AppointmentReschedule({
     }
   }
 
+  // Only a practitioner's time is moved here (the patient's screen): rooms and equipment are
+  // the clinic's to rebook.
   if (!appointment.practitioner) return null;
+  const owner = { practitioner: appointment.practitioner };
   if (!open) {
     return (
       <button type="button" className="secondary" onClick={() => setOpen(true)}>
@@ -142,7 +145,7 @@ export function AppointmentReschedule({
       <p id={`${id}-label`} className="sched-inline-title">
         {t("scheduling.rescheduleWhich", { when: formatWhen(appointment.start) })}
       </p>
-      <BookingSlotPicker key={round} practitioner={appointment.practitioner} selected={slot} onSelect={setSlot} />
+      <BookingSlotPicker key={round} owner={owner} selected={slot} onSelect={setSlot} />
       <p aria-live="polite">
         {slot ? t("scheduling.chosenSlot", { when: formatWhen(slot.start) }) : t("scheduling.noSlotChosen")}
       </p>

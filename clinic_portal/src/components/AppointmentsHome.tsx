@@ -1,9 +1,10 @@
 // The patient's "Appointments" screen: find a doctor (name, specialty, organisation) with
-// their next free slot, book a slot (an optional reason, kept encrypted), and her own
-// appointments, upcoming and past, with cancel and reschedule.
+// their next free slot, book a slot (an optional reason, kept encrypted), share records with
+// the clinic for the visit (signed in her wallet), and her own appointments, upcoming and
+// past, with cancel, reschedule and sharing.
 
-import { useId, useState, type FormEvent } from "react";
-import { api, type Me } from "../api/client";
+import { useEffect, useId, useState, type FormEvent } from "react";
+import { api, type DirectoryEntry, type Me } from "../api/client";
 import { t, useI18n } from "../i18n";
 import { feeInWords, formatWhen, languagesInWords } from "../lib/calendarFormat";
 import { usePractitioners } from "../lib/appointmentsDirectory";
@@ -11,9 +12,11 @@ import { outcome } from "../lib/outcome";
 import { isChangeable, splitUpcoming, type AppointmentOut, type PractitionerOut } from "../lib/scheduling";
 import { useDirectoryEntries } from "../lib/useDirectory";
 import { usePaged } from "../lib/usePaged";
+import { lockWallet, type UnlockedWallet } from "../lib/wallet";
 import { AppointmentCancel, AppointmentReschedule } from "./AppointmentChange";
 import { AppointmentItem } from "./AppointmentItem";
 import { BookingForm } from "./BookingForm";
+import { BookingGrant } from "./BookingGrant";
 import { ErrorAlert, Fact, Loading, PagedList } from "./common";
 
 type Search = { q: string; specialty: string; organization: string };
@@ -23,12 +26,18 @@ export function AppointmentsHome({ me }: { me: Me }) {
   const [round, setRound] = useState(0);
   const [doctor, setDoctor] = useState<PractitionerOut | null>(null);
   const [booked, setBooked] = useState<{ appointment: AppointmentOut; doctor: PractitionerOut } | null>(null);
+  const orgs = useDirectoryEntries();
+  const [wallet, setWallet] = useState<UnlockedWallet | null>(null);
+  // Leaving the screen (or signing out) forgets the wallet's key, as the health screen does.
+  useEffect(() => lockWallet, []);
+  const sharing: Sharing = { orgs: orgs.entries, ownerId: me.id, wallet, onWallet: setWallet };
 
   return (
     <main className="content" id="main">
       <h1 className="page-title">{t("scheduling.patientTitle")}</h1>
       <div className="sched-layout">
         <DoctorFinder
+          orgs={orgs.entries}
           onChoose={(p) => {
             setDoctor(p);
             setBooked(null);
@@ -42,7 +51,7 @@ export function AppointmentsHome({ me }: { me: Me }) {
             <p className="muted">{doctor.organization_name}</p>
             <BookingForm
               key={doctor.id}
-              practitioner={doctor.id}
+              owner={{ practitioner: doctor.id }}
               submitLabel={t("scheduling.book")}
               book={(slot, reason) =>
                 outcome(
@@ -58,16 +67,30 @@ export function AppointmentsHome({ me }: { me: Me }) {
             />
           </section>
         )}
-        {booked && <Booked appointment={booked.appointment} doctor={booked.doctor} onAnother={() => setBooked(null)} />}
-        <MyAppointments round={round} />
+        {booked && (
+          <Booked
+            appointment={booked.appointment}
+            doctor={booked.doctor}
+            sharing={sharing}
+            onAnother={() => setBooked(null)}
+          />
+        )}
+        <MyAppointments round={round} sharing={sharing} />
       </div>
     </main>
   );
 }
 
-function DoctorFinder({ onChoose }: { onChoose: (p: PractitionerOut) => void }) {
+/** What sharing with a clinic needs: the directory's organisations and the patient's wallet. */
+type Sharing = {
+  orgs: readonly DirectoryEntry[];
+  ownerId: string;
+  wallet: UnlockedWallet | null;
+  onWallet: (wallet: UnlockedWallet) => void;
+};
+
+function DoctorFinder({ orgs, onChoose }: { orgs: readonly DirectoryEntry[]; onChoose: (p: PractitionerOut) => void }) {
   const id = useId();
-  const orgs = useDirectoryEntries();
   const [form, setForm] = useState<Search>({ q: "", specialty: "", organization: "" });
   const [search, setSearch] = useState<Search>({ q: "", specialty: "", organization: "" });
   const doctors = usePaged<PractitionerOut>(JSON.stringify(search), (offset, limit) =>
@@ -117,7 +140,7 @@ function DoctorFinder({ onChoose }: { onChoose: (p: PractitionerOut) => void }) 
             onChange={(e) => setForm({ ...form, organization: e.target.value })}
           >
             <option value="">{t("scheduling.anyOrganisation")}</option>
-            {orgs.entries.map((o) => (
+            {orgs.map((o) => (
               <option key={o.id} value={o.id}>
                 {o.name}
               </option>
@@ -170,10 +193,12 @@ function DoctorFinder({ onChoose }: { onChoose: (p: PractitionerOut) => void }) 
 function Booked({
   appointment,
   doctor,
+  sharing,
   onAnother,
 }: {
   appointment: AppointmentOut;
   doctor: PractitionerOut;
+  sharing: Sharing;
   onAnother: () => void;
 }) {
   return (
@@ -183,13 +208,14 @@ function Booked({
         {t("scheduling.bookedLine", { name: doctor.name, when: formatWhen(appointment.start) })}
       </p>
       <p>{t("scheduling.bookedPending")}</p>
-      <h3>{t("scheduling.shareHeading", { org: doctor.organization_name })}</h3>
-      <p>{t("scheduling.shareExplain", { org: doctor.organization_name })}</p>
-      <p>
-        <a className="sched-link-button" href="#/health">
-          {t("scheduling.shareLink", { org: doctor.organization_name })}
-        </a>
-      </p>
+      <BookingGrant
+        appointmentStart={appointment.start}
+        organisation={sharing.orgs.find((o) => o.id === appointment.organization) ?? null}
+        organisationName={doctor.organization_name}
+        ownerId={sharing.ownerId}
+        wallet={sharing.wallet}
+        onWallet={sharing.onWallet}
+      />
       <button type="button" className="secondary" onClick={onAnother}>
         {t("scheduling.bookAnother")}
       </button>
@@ -197,7 +223,7 @@ function Booked({
   );
 }
 
-function MyAppointments({ round }: { round: number }) {
+function MyAppointments({ round, sharing }: { round: number; sharing: Sharing }) {
   const [changes, setChanges] = useState(0);
   const doctors = usePractitioners(null, round);
   const list = usePaged<AppointmentOut>(`mine:${round}:${changes}`, (offset, limit) =>
@@ -220,6 +246,7 @@ function MyAppointments({ round }: { round: number }) {
           <>
             <AppointmentReschedule appointment={a} onDone={changed} />
             <AppointmentCancel appointment={a} action="cancel" defaultReason="patient_request" onDone={changed} />
+            <ShareForVisit appointment={a} organisationName={doctor?.organization_name ?? null} sharing={sharing} />
           </>
         )}
       </AppointmentItem>
@@ -245,5 +272,42 @@ function MyAppointments({ round }: { round: number }) {
         </>
       )}
     </section>
+  );
+}
+
+/** "Share my records with <clinic>" under an appointment she has: opens the grant in place. */
+function ShareForVisit({
+  appointment,
+  organisationName,
+  sharing,
+}: {
+  appointment: AppointmentOut;
+  organisationName: string | null;
+  sharing: Sharing;
+}) {
+  const [open, setOpen] = useState(false);
+  const organisation = sharing.orgs.find((o) => o.id === appointment.organization) ?? null;
+  const name = organisation?.name ?? organisationName ?? t("scheduling.grant.theClinic");
+  if (!open) {
+    return (
+      <button type="button" className="secondary" onClick={() => setOpen(true)} aria-expanded={false}>
+        {t("scheduling.grant.open", { org: name })}
+      </button>
+    );
+  }
+  return (
+    <div className="sched-inline booking-grant-inline">
+      <BookingGrant
+        appointmentStart={appointment.start}
+        organisation={organisation}
+        organisationName={name}
+        ownerId={sharing.ownerId}
+        wallet={sharing.wallet}
+        onWallet={sharing.onWallet}
+      />
+      <button type="button" className="secondary" onClick={() => setOpen(false)}>
+        {t("scheduling.close")}
+      </button>
+    </div>
   );
 }

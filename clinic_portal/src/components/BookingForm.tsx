@@ -6,18 +6,20 @@ import { useId, useState, type FormEvent } from "react";
 import { t } from "../i18n";
 import { problemDetail } from "../lib/format";
 import type { Outcome } from "../lib/outcome";
+import type { SchedOwner } from "../lib/schedOwner";
 import type { AppointmentOut, SlotOut } from "../lib/scheduling";
 import { formatWhen } from "../lib/calendarFormat";
 import { BookingSlotPicker } from "./BookingSlotPicker";
 
 export function BookingForm({
-  practitioner,
+  owner,
   submitLabel,
   book,
   onBooked,
   disabledReason,
 }: {
-  practitioner: string;
+  /** Whose free time is booked: a practitioner's, or a room's or equipment's. */
+  owner: SchedOwner;
   submitLabel: string;
   book: (slot: SlotOut, reason: string | null) => Promise<Outcome<AppointmentOut>>;
   onBooked: (appointment: AppointmentOut) => void;
@@ -29,7 +31,7 @@ export function BookingForm({
   const [reason, setReason] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
-  // A taken slot refreshes the picker (a new key remounts it).
+  // A booked or taken slot refreshes the picker (a new key remounts it).
   const [pickerRound, setPickerRound] = useState(0);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -46,6 +48,7 @@ export function BookingForm({
     if (result.ok) {
       setSlot(null);
       setReason("");
+      setPickerRound((n) => n + 1); // the time just booked is no longer free
       onBooked(result.value);
       return;
     }
@@ -64,7 +67,7 @@ export function BookingForm({
     <form className="sched-book" onSubmit={(e) => void submit(e)} noValidate aria-describedby={`${id}-when`}>
       <BookingSlotPicker
         key={pickerRound}
-        practitioner={practitioner}
+        owner={owner}
         selected={slot}
         onSelect={(s) => {
           setSlot(s);

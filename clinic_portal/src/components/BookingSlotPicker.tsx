@@ -1,4 +1,4 @@
-// A practitioner's free slots: a week of days to choose from, then that day's free times,
+// A practitioner's (or a room's or equipment's) free slots: a week of days to choose from, then that day's free times,
 // asked of GET /api/v1/slots a page at a time. Times show in the browser's time zone.
 
 import { useId, useState } from "react";
@@ -6,16 +6,17 @@ import { api } from "../api/client";
 import { t } from "../i18n";
 import { formatDay, formatTime, formatWhen } from "../lib/calendarFormat";
 import { outcome } from "../lib/outcome";
+import { ownerKey, type SchedOwner } from "../lib/schedOwner";
 import { addDays, browserTimeZone, dayKey, startOfDay, type SlotOut } from "../lib/scheduling";
 import { usePaged } from "../lib/usePaged";
 import { ErrorAlert, Loading } from "./common";
 
 export function BookingSlotPicker({
-  practitioner,
+  owner,
   selected,
   onSelect,
 }: {
-  practitioner: string;
+  owner: SchedOwner;
   selected: SlotOut | null;
   onSelect: (slot: SlotOut) => void;
 }) {
@@ -24,12 +25,12 @@ export function BookingSlotPicker({
   const [week, setWeek] = useState(0);
   const [day, setDay] = useState<Date>(today);
   const days = Array.from({ length: 7 }, (_, i) => addDays(today, week * 7 + i));
-  const slots = usePaged<SlotOut>(`${practitioner}:${dayKey(day)}`, (offset, limit) =>
+  const slots = usePaged<SlotOut>(`${ownerKey(owner)}:${dayKey(day)}`, (offset, limit) =>
     outcome(
       api.GET("/api/v1/slots", {
         params: {
           query: {
-            practitioner,
+            ...owner,
             start: day.toISOString(),
             end: addDays(day, 1).toISOString(),
             limit,

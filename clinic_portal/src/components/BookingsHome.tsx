@@ -1,6 +1,6 @@
 // The helpdesk's "Bookings": book for a walk-in patient (by UHID) with any practitioner of
-// the organisation, and the organisation's appointments of a day with check-in, no-show and
-// cancel.
+// the organisation or one of its rooms or equipment, and the organisation's appointments of a
+// day with check-in, no-show and cancel.
 
 import { useId, useState } from "react";
 import { api, type Me, type PatientSummary } from "../api/client";
@@ -9,42 +9,69 @@ import { usePractitioners } from "../lib/appointmentsDirectory";
 import { formatDay, formatWhen, patientLabel } from "../lib/calendarFormat";
 import { outcome } from "../lib/outcome";
 import { addDays, browserTimeZone, dayKey, startOfDay, type AppointmentOut } from "../lib/scheduling";
+import { ownerKey, type ResourceOut, type SchedOwner } from "../lib/schedOwner";
 import { usePaged } from "../lib/usePaged";
 import { AppointmentActions } from "./AppointmentActions";
 import { AppointmentItem } from "./AppointmentItem";
 import { BookingForm } from "./BookingForm";
 import { Fact, PagedList } from "./common";
 import { PatientByUhid } from "./EncounterView";
+import { resourceKindInWords } from "./ResourceEditor";
 
 export function BookingsHome({ me }: { me: Me }) {
   useI18n();
   const [changes, setChanges] = useState(0);
   const doctors = usePractitioners(me.organization?.id ?? null);
+  const resources = usePaged<ResourceOut>(me.organization ? `resources:${me.organization.id}` : null, (offset, limit) =>
+    outcome(api.GET("/api/v1/resources", { params: { query: { limit, offset } } })),
+  200,
+  );
+  const resourceNames = new Map(resources.items.map((r) => [r.id, r.name]));
   return (
     <main className="content" id="main">
       <h1 className="page-title">
         {me.organization ? t("scheduling.bookingsTitleOf", { org: me.organization.name }) : t("scheduling.bookingsTitle")}
       </h1>
       <div className="sched-layout">
-        <WalkIn doctors={[...doctors.values()]} onBooked={() => setChanges((n) => n + 1)} />
-        <DayList doctors={doctors} changes={changes} onChanged={() => setChanges((n) => n + 1)} />
+        <WalkIn doctors={[...doctors.values()]} resources={resources.items} onBooked={() => setChanges((n) => n + 1)} />
+        <DayList
+          doctors={doctors}
+          resources={resourceNames}
+          changes={changes}
+          onChanged={() => setChanges((n) => n + 1)}
+        />
       </div>
     </main>
   );
 }
 
+type WhatToBook = "practitioner" | "resource";
+
 function WalkIn({
   doctors,
+  resources,
   onBooked,
 }: {
   doctors: { id: string; name: string; specialty: string | null }[];
+  resources: readonly ResourceOut[];
   onBooked: () => void;
 }) {
   const id = useId();
   const [patient, setPatient] = useState<PatientSummary | null>(null);
+  const [what, setWhat] = useState<WhatToBook>("practitioner");
   const [doctor, setDoctor] = useState("");
+  const [resource, setResource] = useState("");
   const [done, setDone] = useState<{ name: string; when: string } | null>(null);
-  const chosen = doctors.find((d) => d.id === doctor);
+  const chosenDoctor = doctors.find((d) => d.id === doctor);
+  const chosenResource = resources.find((r) => r.id === resource);
+  const owner: SchedOwner | null =
+    what === "practitioner"
+      ? chosenDoctor
+        ? { practitioner: chosenDoctor.id }
+        : null
+      : chosenResource
+        ? { resource: chosenResource.id }
+        : null;
 
   return (
     <section className="card" aria-labelledby={`${id}-heading`}>
@@ -80,26 +107,57 @@ function WalkIn({
       )}
       {patient && (
         <>
-          <div className="field">
-            <label htmlFor={`${id}-doctor`}>{t("scheduling.practitioner")}</label>
-            <select id={`${id}-doctor`} value={doctor} onChange={(e) => setDoctor(e.target.value)}>
-              <option value="">{t("scheduling.choosePractitioner")}</option>
-              {doctors.map((d) => (
-                <option key={d.id} value={d.id}>
-                  {d.specialty ? `${d.name} · ${d.specialty}` : d.name}
-                </option>
+          {resources.length > 0 && (
+            <fieldset className="share-choice">
+              <legend>{t("scheduling.resource.whatToBook")}</legend>
+              {(["practitioner", "resource"] as const).map((kind) => (
+                <label key={kind} className="share-radio">
+                  <input
+                    type="radio"
+                    name={`${id}-what`}
+                    value={kind}
+                    checked={what === kind}
+                    onChange={() => setWhat(kind)}
+                  />
+                  {kind === "practitioner" ? t("scheduling.resource.bookPractitioner") : t("scheduling.resource.bookResource")}
+                </label>
               ))}
-            </select>
-          </div>
-          {chosen && (
+            </fieldset>
+          )}
+          {what === "practitioner" ? (
+            <div className="field">
+              <label htmlFor={`${id}-doctor`}>{t("scheduling.practitioner")}</label>
+              <select id={`${id}-doctor`} value={doctor} onChange={(e) => setDoctor(e.target.value)}>
+                <option value="">{t("scheduling.choosePractitioner")}</option>
+                {doctors.map((d) => (
+                  <option key={d.id} value={d.id}>
+                    {d.specialty ? `${d.name} · ${d.specialty}` : d.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : (
+            <div className="field">
+              <label htmlFor={`${id}-resource`}>{t("scheduling.resource.roomOrEquipment")}</label>
+              <select id={`${id}-resource`} value={resource} onChange={(e) => setResource(e.target.value)}>
+                <option value="">{t("scheduling.resource.choose")}</option>
+                {resources.map((r) => (
+                  <option key={r.id} value={r.id}>
+                    {`${r.name} · ${resourceKindInWords(r.kind)}`}
+                  </option>
+                ))}
+              </select>
+            </div>
+          )}
+          {owner && (
             <BookingForm
-              key={`${chosen.id}:${patient.uhid}`}
-              practitioner={chosen.id}
+              key={`${ownerKey(owner)}:${patient.uhid}`}
+              owner={owner}
               submitLabel={t("scheduling.bookForPatient", { name: patient.full_name })}
               book={(slot, reason) =>
                 outcome(
                   api.POST("/api/v1/appointments", {
-                    body: { practitioner: chosen.id, start: slot.start, reason, patient: patient.uhid },
+                    body: { ...owner, start: slot.start, reason, patient: patient.uhid },
                   }),
                 )
               }
@@ -117,10 +175,12 @@ function WalkIn({
 
 function DayList({
   doctors,
+  resources,
   changes,
   onChanged,
 }: {
   doctors: Map<string, { name: string }>;
+  resources: Map<string, string>;
   changes: number;
   onChanged: () => void;
 }) {
@@ -160,7 +220,11 @@ function DayList({
           <AppointmentItem
             key={a.id}
             appointment={a}
-            title={(a.practitioner && doctors.get(a.practitioner)?.name) || t("scheduling.aPractitioner")}
+            title={
+              (a.practitioner && doctors.get(a.practitioner)?.name) ||
+              (a.resource && (resources.get(a.resource) ?? t("scheduling.resource.aResource"))) ||
+              t("scheduling.aPractitioner")
+            }
             facts={<Fact term={t("scheduling.patient")}>{patientLabel(a)}</Fact>}
           >
             <AppointmentActions

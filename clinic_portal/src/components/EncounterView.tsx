@@ -99,7 +99,7 @@ export function EncounterView({
             </p>
           ) : (
             <BookingForm
-              practitioner={appointment.practitioner ?? me.id}
+              owner={{ practitioner: appointment.practitioner ?? me.id }}
               submitLabel={t("scheduling.bookFollowUp")}
               book={(slot, reason) =>
                 outcome(

@@ -1,6 +1,7 @@
 // "Schedules": weekly hours of a practitioner (the front desk for any practitioner of the
-// organisation, a practitioner for themself), in a time zone, and leave over them, listing
-// the appointments that leave leaves to be rebooked.
+// organisation, a practitioner for themself) or of a room or equipment (the front desk), in a
+// time zone, and leave over them, listing the appointments that leave leaves to be rebooked;
+// the organisation's rooms and equipment; a practitioner's directory profile.
 
 import { useId, useState, type FormEvent } from "react";
 import { api, type Me } from "../api/client";
@@ -16,15 +17,17 @@ import {
   hasProblems,
   localInputToIso,
   refusalField,
-  scheduleBody,
   type AppointmentOut,
   type ScheduleField,
   type ScheduleForm,
   type ScheduleOut,
 } from "../lib/scheduling";
+import { ownerFromKey, ownerKey, scheduleBodyFor, type ResourceOut, type SchedOwner } from "../lib/schedOwner";
 import { usePaged } from "../lib/usePaged";
 import { AppointmentItem } from "./AppointmentItem";
 import { Fact, PagedList } from "./common";
+import { ProfileEditor } from "./ProfileEditor";
+import { ResourceEditor } from "./ResourceEditor";
 
 type MemberOut = components["schemas"]["MemberOut"];
 const PRACTITIONER_ROLES = ["physician", "nurse", "radiologist", "lab_technician"];
@@ -50,9 +53,23 @@ export function ScheduleHome({ me }: { me: Me }) {
   const practitioners = frontDesk
     ? members.items.filter((m) => m.is_active && m.roles.some((r) => PRACTITIONER_ROLES.includes(r)))
     : [{ id: me.id, full_name: me.full_name }];
-  const [chosen, setChosen] = useState(frontDesk ? "" : me.id);
+  const resources = usePaged<ResourceOut>(frontDesk && orgId ? `resources:${orgId}` : null, (offset, limit) =>
+    outcome(api.GET("/api/v1/resources", { params: { query: { limit, offset } } })),
+  200,
+  );
+  const [chosen, setChosen] = useState(frontDesk ? "" : ownerKey({ practitioner: me.id }));
   const [round, setRound] = useState(0);
-  const who = practitioners.find((p) => p.id === chosen);
+  const owner = ownerFromKey(chosen);
+  const who = named(owner, practitioners, resources.items);
+  // The practitioner edits their own profile; of the front desk, only administrators may.
+  const profileOf =
+    who && "practitioner" in who.owner && (who.owner.practitioner === me.id || me.roles.includes("org_admin"))
+      ? who.owner.practitioner
+      : null;
+  const choose = (key: string) => {
+    setChosen(key);
+    requestAnimationFrame(() => document.getElementById(`${id}-schedules`)?.focus());
+  };
 
   return (
     <main className="content" id="main">
@@ -62,14 +79,25 @@ export function ScheduleHome({ me }: { me: Me }) {
           <section className="card" aria-labelledby={`${id}-who`}>
             <h2 id={`${id}-who`}>{t("scheduling.whoseSchedule")}</h2>
             <div className="field">
-              <label htmlFor={`${id}-practitioner`}>{t("scheduling.practitioner")}</label>
+              <label htmlFor={`${id}-practitioner`}>{t("scheduling.scheduleOwner")}</label>
               <select id={`${id}-practitioner`} value={chosen} onChange={(e) => setChosen(e.target.value)}>
-                <option value="">{t("scheduling.choosePractitioner")}</option>
-                {practitioners.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.full_name}
-                  </option>
-                ))}
+                <option value="">{t("scheduling.chooseOwner")}</option>
+                <optgroup label={t("scheduling.practitioners")}>
+                  {practitioners.map((p) => (
+                    <option key={p.id} value={ownerKey({ practitioner: p.id })}>
+                      {p.full_name}
+                    </option>
+                  ))}
+                </optgroup>
+                {resources.items.length > 0 && (
+                  <optgroup label={t("scheduling.resource.heading")}>
+                    {resources.items.map((r) => (
+                      <option key={r.id} value={ownerKey({ resource: r.id })}>
+                        {r.name}
+                      </option>
+                    ))}
+                  </optgroup>
+                )}
               </select>
             </div>
             {members.status === "loading" && <p className="muted" role="status">{t("scheduling.loadingPeople")}</p>}
@@ -80,15 +108,45 @@ export function ScheduleHome({ me }: { me: Me }) {
             )}
           </section>
         )}
+        {frontDesk && (
+          <ResourceEditor
+            resources={resources}
+            onCreated={() => resources.reload(1)}
+            onChoose={(r) => choose(ownerKey({ resource: r.id }))}
+          />
+        )}
         {who && (
           <>
-            <Schedules key={`${who.id}:${round}`} practitioner={who.id} name={who.full_name} />
-            <NewSchedule key={who.id} practitioner={who.id} name={who.full_name} onCreated={() => setRound((n) => n + 1)} />
+            <Schedules key={`${chosen}:${round}`} headingId={`${id}-schedules`} owner={who.owner} name={who.name} />
+            {profileOf && me.organization && (
+              <ProfileEditor
+                key={profileOf}
+                practitioner={profileOf}
+                name={who.name}
+                organization={me.organization.id}
+                organizationName={me.organization.name}
+              />
+            )}
+            <NewSchedule key={chosen} owner={who.owner} name={who.name} onCreated={() => setRound((n) => n + 1)} />
           </>
         )}
       </div>
     </main>
   );
+}
+
+/** The chosen owner with its name, once the practitioner or resource is among those listed. */
+function named(
+  owner: SchedOwner | null,
+  practitioners: readonly { id: string; full_name: string }[],
+  resources: readonly ResourceOut[],
+): { owner: SchedOwner; name: string } | null {
+  if (!owner) return null;
+  const name =
+    "practitioner" in owner
+      ? practitioners.find((p) => p.id === owner.practitioner)?.full_name
+      : resources.find((r) => r.id === owner.resource)?.name;
+  return name ? { owner, name } : null;
 }
 
 function HoursList({ schedule }: { schedule: ScheduleOut }) {
@@ -104,13 +162,15 @@ function HoursList({ schedule }: { schedule: ScheduleOut }) {
   );
 }
 
-function Schedules({ practitioner, name }: { practitioner: string; name: string }) {
-  const list = usePaged<ScheduleOut>(practitioner, (offset, limit) =>
-    outcome(api.GET("/api/v1/schedules", { params: { query: { practitioner, limit, offset } } })),
+function Schedules({ owner, name, headingId }: { owner: SchedOwner; name: string; headingId: string }) {
+  const list = usePaged<ScheduleOut>(ownerKey(owner), (offset, limit) =>
+    outcome(api.GET("/api/v1/schedules", { params: { query: { ...owner, limit, offset } } })),
   );
   return (
-    <section className="card" aria-labelledby="schedules-heading" data-testid="schedules">
-      <h2 id="schedules-heading">{t("scheduling.schedulesOf", { name })}</h2>
+    <section className="card" aria-labelledby={headingId} data-testid="schedules">
+      <h2 id={headingId} tabIndex={-1}>
+        {t("scheduling.schedulesOf", { name })}
+      </h2>
       <PagedList
         page={list}
         what={t("scheduling.schedulesWhat")}
@@ -293,7 +353,7 @@ function timeZones(): string[] {
   }
 }
 
-function NewSchedule({ practitioner, name, onCreated }: { practitioner: string; name: string; onCreated: () => void }) {
+function NewSchedule({ owner, name, onCreated }: { owner: SchedOwner; name: string; onCreated: () => void }) {
   const id = useId();
   const [form, setForm] = useState<ScheduleForm>(emptyForm);
   const [problems, setProblems] = useState(() => checkSchedule(emptyForm()));
@@ -316,7 +376,7 @@ function NewSchedule({ practitioner, name, onCreated }: { practitioner: string; 
     setProblems(found);
     if (hasProblems(found)) return;
     setBusy(true);
-    const result = await outcome(api.POST("/api/v1/schedules", { body: scheduleBody(practitioner, form) }));
+    const result = await outcome(api.POST("/api/v1/schedules", { body: scheduleBodyFor(owner, form) }));
     setBusy(false);
     if (result.ok) {
       setCreated(true);

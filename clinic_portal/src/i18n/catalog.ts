@@ -18,6 +18,7 @@ import * as audit from "./messages/audit";
 import * as admin from "./messages/admin";
 import * as format from "./messages/format";
 import * as scheduling from "./messages/scheduling";
+import * as inbox from "./messages/inbox";
 
 export type Lang = "en" | "hi";
 
@@ -36,6 +37,7 @@ const en = {
   ...admin.en,
   ...format.en,
   ...scheduling.en,
+  ...inbox.en,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -55,6 +57,7 @@ const hi: Record<MessageKey, string> = {
   ...admin.hi,
   ...format.hi,
   ...scheduling.hi,
+  ...inbox.hi,
 };
 
 export const catalog: Record<Lang, Record<MessageKey, string>> = { en, hi };

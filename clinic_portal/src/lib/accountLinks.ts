@@ -102,6 +102,7 @@ export const NOTIFICATION_KINDS = [
   "appointment_reminder",
   "results_ready",
   "break_glass",
+  "stock_below_reorder_point",
 ] as const;
 
 export function orderedKinds(email: Readonly<Record<string, boolean>>): string[] {

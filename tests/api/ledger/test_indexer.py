@@ -40,10 +40,11 @@ class AnchorMirror:
 
 
 def indexer(ohms: Ohms, name: str, handlers: dict[str, EventHandler],
-            confirmations: int = 0, batch_blocks: int = 2000) -> EventIndexer:
+            confirmations: int = 0, batch_blocks: int = 2000,
+            heartbeat_seconds: float = 0.0) -> EventIndexer:
     return EventIndexer(ohms.container.sessions, ohms.container.chain,
                         confirmations=confirmations, cursor_name=name, handlers=handlers,
-                        batch_blocks=batch_blocks)
+                        batch_blocks=batch_blocks, heartbeat_seconds=heartbeat_seconds)
 
 
 def anchor_now(ohms: Ohms, *batches: int) -> None:
@@ -80,6 +81,37 @@ def test_events_are_handled_once_in_order_and_the_cursor_survives_restarts(
     anchor_now(ledger, third)
     assert restarted.run_once() == 1
     assert Counter(mirror.seen)[third] == 1 and Counter(mirror.seen)[first] == 1
+
+
+def test_an_idle_pass_reads_and_writes_the_heartbeat_only_when_it_is_old(
+    ledger: Ohms,
+) -> None:
+    """With nothing new on chain, a pass leaves the cursor row alone while its caught-up
+    heartbeat is fresher than `heartbeat_seconds`; a new event is indexed at once anyway, and
+    an old heartbeat is written again."""
+    mirror = AnchorMirror(ledger)
+    reader = indexer(ledger, "idle", {"BatchAnchored": mirror}, heartbeat_seconds=3600)
+    reader.run_once()
+    caught_up = reader.cursor()
+    assert caught_up is not None and caught_up.caught_up_at is not None
+
+    assert reader.run_once() == 0
+    idle = reader.cursor()
+    assert idle is not None
+    assert (idle.updated_at, idle.caught_up_at) == (caught_up.updated_at, caught_up.caught_up_at)
+
+    batch = new_batch()
+    anchor_now(ledger, batch)
+    assert reader.run_once() >= 1 and batch in mirror.seen
+    after = reader.cursor()
+    assert after is not None and after.caught_up_at is not None
+    assert after.caught_up_at > caught_up.caught_up_at
+
+    always = indexer(ledger, "idle", {"BatchAnchored": mirror}, heartbeat_seconds=0)
+    always.run_once()
+    written = always.cursor()
+    assert written is not None and written.caught_up_at is not None
+    assert written.caught_up_at > after.caught_up_at
 
 
 def test_events_wait_for_their_confirmations(ledger: Ohms) -> None:

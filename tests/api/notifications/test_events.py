@@ -24,6 +24,10 @@ SUBJECTS = {
 }
 
 
+# What a patient is never told: kinds about an organisation's work (its stock).
+STAFF_ONLY = {NotificationKind.stock_below_reorder_point}
+
+
 def marker(label: str) -> str:
     return f"CLINICAL{label.upper()}{uuid.uuid4().hex}"
 
@@ -70,7 +74,7 @@ def test_every_event_kind_reaches_the_inbox_and_the_email_without_clinical_text(
     mail.deliver()
 
     inbox_kinds = [n.kind for n in mail.inbox(patient)]
-    assert set(inbox_kinds) == {k.value for k in NotificationKind}, inbox_kinds
+    assert set(inbox_kinds) == {k.value for k in set(NotificationKind) - STAFF_ONLY}, inbox_kinds
     messages = mail.messages_to(patient.email)
     by_subject: dict[str, int] = {}
     for message in messages:
@@ -129,6 +133,27 @@ def test_kinds_turned_off_still_reach_the_inbox_but_not_the_email(mail: MailApp)
     assert SUBJECTS[NotificationKind.appointment_confirmed] not in subjects
     statuses = {row.kind: row.status for row in mail.outbox(patient)}
     assert statuses["appointment_confirmed"] is EmailStatus.skipped
+
+
+def test_each_person_chooses_among_the_kinds_that_concern_them(mail: MailApp) -> None:
+    """A patient is never told of a pharmacy's stock, staff never of emergency access to
+    their own records: neither lists the other's kinds, and choosing one is refused."""
+    ohms = mail.ohms
+    patient = mail.confirmed_patient()
+    pharmacy = ohms.create_org("pharmacy")
+    pharmacist = ohms.add_member(pharmacy, "pharmacist")
+    for who, theirs, not_theirs in ((patient, "break_glass", "stock_below_reorder_point"),
+                                    (pharmacist, "stock_below_reorder_point", "break_glass")):
+        got = ohms.client.get("/api/v1/me/notification-preferences", headers=who.headers)
+        assert got.status_code == 200, got.text
+        assert theirs in got.json()["email"] and not_theirs not in got.json()["email"]
+        bad = ohms.client.put("/api/v1/me/notification-preferences", headers=who.headers,
+                              json={"email": {not_theirs: False, theirs: False}})
+        assert bad.status_code == 422, bad.text
+        assert bad.headers["content-type"].startswith("application/problem+json")
+        assert not_theirs in bad.json()["detail"]
+        assert ohms.client.get("/api/v1/me/notification-preferences",
+                               headers=who.headers).json() == got.json()
 
 
 def test_an_unconfirmed_address_gets_no_notification_emails(mail: MailApp) -> None:

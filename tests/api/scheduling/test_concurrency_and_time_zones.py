@@ -57,7 +57,8 @@ def test_fifty_concurrent_bookings_of_one_slot_give_it_once(
         ohms: Ohms, check_first: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if not check_first:
         # Blind the service's look for a taken slot: the database alone must refuse.
-        monkeypatch.setattr(service, "_busy", lambda *args, **kwargs: [])
+        monkeypatch.setattr(service, "_slot_state",
+                            lambda *args, **kwargs: service.SlotState(False, False))
     c = clinic(ohms)
     make_schedule(ohms, c.physician, c.physician)
     patients = [ohms.register_patient() for _ in range(RACERS)]

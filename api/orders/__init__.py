@@ -1,0 +1,1 @@
+"""Orders: lab tests and imaging procedures (FHIR ServiceRequest) and their specimens."""

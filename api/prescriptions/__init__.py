@@ -1,0 +1,1 @@
+"""E-prescriptions (FHIR MedicationRequest) with an allergy check, and pharmacy dispensing."""
