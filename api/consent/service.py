@@ -204,6 +204,21 @@ def _next_nonce(session: Session, ports: ConsentPorts, address: str) -> int:
     return max(on_chain, used + 1)
 
 
+def _queued_behind(session: Session, on_chain: int, address: str, nonce: int) -> bool:
+    """Whether the patient's nonces from the registry's next (`on_chain`) up to `nonce` are
+    all taken by grants or revocations this service queued and the chain has not settled:
+    the outbox sends them in order, so a grant with `nonce` lands after them."""
+    if nonce <= on_chain:
+        return False
+    grants = session.scalars(select(Consent.nonce).where(
+        Consent.patient_address == address, Consent.status == ConsentStatus.pending,
+        Consent.nonce >= on_chain, Consent.nonce < nonce))
+    revocations = session.scalars(select(Consent.revocation_nonce).where(
+        Consent.patient_address == address, Consent.revocation_nonce >= on_chain,
+        Consent.revocation_nonce < nonce))
+    return set(range(on_chain, nonce)) <= {*grants, *revocations}
+
+
 def grant_typed_data_for(
     session: Session, ports: ConsentPorts, patient: User, *, grantee_ref: str, scope: str,
     purpose: str, expires_at: datetime, data_from: datetime | None, data_to: datetime | None,
@@ -307,7 +322,13 @@ def submit_grant(
     try:
         chain.simulate(request)
     except ChainReverted as exc:
-        raise Invalid(f"the consent registry refuses this grant: {exc.error_name}") from None
+        # A grant signed right after another is checked before the other is on chain: its
+        # nonce is ahead of the registry's. It is queued behind them when every nonce in
+        # between is held by a grant or revocation of this patient still on its way.
+        if exc.error_name != "InvalidAccountNonce" or not _queued_behind(
+                session, chain.patient_nonce(address), address, terms.nonce):
+            raise Invalid(f"the consent registry refuses this grant: {exc.error_name}") \
+                from None
     except ChainUnavailable:
         queued_offline = True
     consent = Consent(

@@ -129,7 +129,8 @@ def test_no_context_imports_another_contexts_private_helpers() -> None:
 # a patient's records, studies or the patient themself; a new route of this kind fails this
 # test until it is called below (or exempted here, with the reason).
 CLINICAL_PERMISSIONS = frozenset({"record:read", "record:write", "access:check",
-                                  "breakglass:use"})
+                                  "breakglass:use", "order:place", "order:perform",
+                                  "prescription:write", "dispense:write"})
 CLINICAL_PATH_PARTS = ("/patients/{uhid}", "/records", "/imaging/")
 EXEMPT = {
     ("get", "/api/v1/patients/{uhid}"):
@@ -139,6 +140,16 @@ EXEMPT = {
         "under row-level security; no clinical content",
     ("get", "/api/v1/imaging/uploads/{upload_id}"):
         "one of the caller's institution's own uploads (as above)",
+    ("post", "/api/v1/orders/{order_id}/specimen"):
+        "a specimen's step (collected, received...) on the operational order row, under "
+        "row-level security; no clinical content is read or written",
+    ("post", "/api/v1/orders/{order_id}/results"):
+        "only the order's performer reaches the gate (anyone else: 404 for the order, no "
+        "record touched); its write under basis `order` is logged, granted or denied "
+        "(tests/api/orders)",
+    ("post", "/api/v1/prescriptions/{prescription_id}/dispenses"):
+        "only the prescription's pharmacy reaches the gate (anyone else: 404, no record "
+        "touched); its write under basis `prescription` is logged (tests/api/prescriptions)",
 }
 
 
@@ -189,6 +200,7 @@ def test_every_clinical_route_goes_through_the_gate(ohms: Ohms) -> None:
     radiologist = institution(ohms, "radiology", "radiologist").staff["radiologist"]
     emergency = institution(ohms, "hospital", "physician").staff["physician"]
     dicom = [("files", ("0.dcm", ct_study(uhid, 1, series=1)[0], "application/dicom"))]
+    lab_org, pharmacy_org = ohms.create_org("lab"), ohms.create_org("pharmacy")
     c = ohms.client
 
     def as_(who: User, method: str, **kwargs: Any) -> Callable[[str], httpx.Response]:
@@ -217,6 +229,18 @@ def test_every_clinical_route_goes_through_the_gate(ohms: Ohms) -> None:
              as_(physician, "GET")),
             ("post", "/imaging/studies/{study_id}/reports", radiologist,
              as_(radiologist, "POST", json=REPORT)),
+            ("post", "/orders", physician,
+             as_(physician, "POST", json={
+                 "patient": uhid, "category": "lab", "performer": lab_org,
+                 "code": {"system": "http://loinc.org", "code": "4548-4",
+                          "display": "Hemoglobin A1c"},
+                 "priority": "routine", "reason": "unasked"})),
+            ("post", "/prescriptions", physician,
+             as_(physician, "POST", json={
+                 "patient": uhid, "pharmacy": pharmacy_org,
+                 "medication": {"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                "code": "861007", "display": "metformin 500 MG Oral Tablet"},
+                 "dosage": "1 tablet twice a day", "quantity": 60, "refills": 0})),
             ("post", "/access/check", physician,
              as_(physician, "POST", json={"patient": uhid, "scope": "category:lab",
                                           "purpose": "treatment"})),
@@ -243,10 +267,15 @@ def test_every_clinical_route_goes_through_the_gate(ohms: Ohms) -> None:
         r = call(path.format(**ids))
         assert r.status_code < 500, (method, path, r.text)
         new = [e for e in entries() if e.id not in seen]
-        assert len(new) == 1, f"{method.upper()} {path} left {len(new)} access-log entries"
-        assert new[0].accessor_uhid == who.uhid
-        seen.add(new[0].id)
-        outcomes[(method, path)] = (r.status_code, new[0].action, new[0].outcome)
+        # A prescription first reads the allergies the prescriber may read (the allergy
+        # check, its own decision), then asks to write.
+        expected = 2 if path == "/api/v1/prescriptions" else 1
+        assert len(new) == expected, \
+            f"{method.upper()} {path} left {len(new)} access-log entries"
+        assert {e.accessor_uhid for e in new} == {who.uhid}
+        new.sort(key=lambda e: (e.at, str(e.id)))
+        seen.update(e.id for e in new)
+        outcomes[(method, path)] = (r.status_code, new[-1].action, new[-1].outcome)
     assert {o for _, _, o in outcomes.values()} == {"denied", "granted"}
     assert outcomes[("post", "/api/v1/break-glass")] == (201, "break-glass", "granted")
     assert all(o == "denied" for k, (_, _, o) in outcomes.items()

@@ -217,3 +217,38 @@ def test_only_patients_grant_and_roles_are_enforced(ohms: Ohms) -> None:
     ]
     assert [w.status_code for w in writes] == [403] * len(writes)
     assert counts(ohms) == before
+
+
+def test_grants_signed_one_after_another_are_queued_in_nonce_order(ohms: Ohms) -> None:
+    """A patient who signs several grants within seconds (the booking screen shares one
+    category after another) is not refused: each next nonce is queued behind the ones still
+    on their way, and all land on chain in order. A nonce with a gap before it is refused."""
+    lab, clinic = ohms.create_org("lab"), ohms.create_org("clinic")
+    patient = patient_with_wallet(ohms)
+    chain = ohms.container.chain.ready()
+    nonce_before = chain.patient_nonce(patient.wallet.address)
+
+    submitted, nonces = [], []
+    for grantee, scope in ((lab, "category:lab"), (clinic, "category:condition")):
+        data = typed_data(ohms, patient, grantee, scope=scope)
+        nonces.append(data["message"]["nonce"])
+        submitted.append(ohms.client.post(
+            "/api/v1/consents", headers=patient.user.headers,
+            json={"typed_data": data, "signature": sign(patient.wallet, data)}))
+    assert nonces == [nonce_before, nonce_before + 1]
+    assert [r.status_code for r in submitted] == [201, 201], [r.text for r in submitted]
+
+    # A nonce beyond what is queued has nothing to wait behind: refused, nothing stored.
+    before = counts(ohms)
+    gap = copy.deepcopy(typed_data(ohms, patient, lab, scope="category:imaging"))
+    gap["message"]["nonce"] += 1
+    refused = ohms.client.post("/api/v1/consents", headers=patient.user.headers,
+                               json={"typed_data": gap, "signature": sign(patient.wallet, gap)})
+    assert refused.status_code == 422 and "InvalidAccountNonce" in refused.json()["detail"]
+    assert counts(ohms) == before
+
+    run_workers(ohms)
+    assert chain.patient_nonce(patient.wallet.address) == nonce_before + 2
+    for r in submitted:
+        got = ohms.client.get(f"/api/v1/consents/{r.json()['id']}", headers=patient.user.headers)
+        assert got.status_code == 200 and got.json()["status"] == "active", got.text
