@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -32,6 +32,9 @@ from api.tenants import service as tenants
 from api.tenants.models import Organization, OrganizationKind
 from chain.consent import sign_typed_data
 from reencryption.client import KeyHolder
+
+if TYPE_CHECKING:
+    from api.deps import Principal
 
 DEMO_PASSWORD = "Demo-Passw0rd-2026!"  # noqa: S105 - documented demo credential
 
@@ -111,6 +114,7 @@ def seed_demo(container: Container) -> list[DemoLogin]:
                                     uhid=user.uhid))
     seed_demo_records(container)
     seed_demo_scheduling(container)
+    seed_demo_pharmacy(container)
     return logins
 
 
@@ -385,3 +389,105 @@ def seed_demo_scheduling(container: Container) -> None:
             session, container, principal=principal, practitioner_id=physician.id,
             resource_id=None, start=free[0].start, reason=None, patient_uhid=None)
         appointment.status = AppointmentStatus.booked.value
+
+
+# --- demo pharmacy: a vendor's catalogue, a pharmacy's stock, a prescription -------------
+
+PHARMACY = "Corner Pharmacy"
+VENDOR = "MedSupply Drug Vendors"
+PHARMACIST = "pharmacist@pharmacy.demo"
+VENDOR_LOGIN = "vendor@vendor.demo"
+PRESCRIBER = "physician@hospital.demo"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+# RxNorm clinical drugs (RxCUI, name as RxNorm writes it; RxNav, rxnav.nlm.nih.gov). 308191
+# and 861007 are also used by tests/api/pharmacy/factories.py. 313782 is the 325 mg
+# acetaminophen tablet; the 500 mg tablet is 198440.
+AMOXICILLIN = ("308191", "amoxicillin 500 MG Oral Capsule")
+METFORMIN = ("861007", "metformin hydrochloride 500 MG Oral Tablet")
+PARACETAMOL = ("198440", "acetaminophen 500 MG Oral Tablet")
+# (product name, medication, strength, form, units per pack, price of a pack in INR)
+DEMO_PRODUCTS: list[tuple[str, tuple[str, str], str, str, int, str]] = [
+    ("Amoxicillin 500 mg capsules", AMOXICILLIN, "500 mg", "capsule", 100, "450.00"),
+    ("Metformin 500 mg tablets", METFORMIN, "500 mg", "tablet", 100, "120.00"),
+    ("Paracetamol 500 mg tablets", PARACETAMOL, "500 mg", "tablet", 100, "60.00"),
+]
+# (medication, lot number, days to expiry, units, the item's reorder point): two lots of
+# amoxicillin and of metformin expiring apart (first expiry, first out), paracetamol just
+# above its reorder point; metformin drops below its point once the prescription is filled.
+DEMO_LOTS: list[tuple[tuple[str, str], str, int, int, int]] = [
+    (AMOXICILLIN, "AMX-2401", 90, 40, 30),
+    (AMOXICILLIN, "AMX-2507", 540, 100, 30),
+    (METFORMIN, "MET-2403", 120, 30, 40),
+    (METFORMIN, "MET-2511", 600, 60, 40),
+    (PARACETAMOL, "PCM-2409", 365, 24, 20),
+]
+# The prescription: metformin for the demo patient (her HbA1c is 6.4%), 60 tablets, the
+# first lot holding 30: filling it takes both lots and the item below its reorder point.
+DEMO_PRESCRIPTION = (METFORMIN, "500 mg by mouth twice a day with meals", 60, 0)
+
+
+def _staff_principal(session: Session, user: User) -> Principal:
+    from api.deps import Principal
+    from api.roles.service import effective_permissions
+
+    roles = frozenset(Role(r) for r in user.role_names)
+    return Principal(user_id=user.id, uhid=user.uhid, email=user.email,
+                     organization_id=user.organization_id, roles=roles,
+                     permissions=effective_permissions(session, user.organization_id,
+                                                       list(roles)),
+                     session_id=uuid.uuid4())
+
+
+def seed_demo_pharmacy(container: Container) -> None:
+    """MedSupply's catalogue, Corner Pharmacy's stock (lots expiring apart, reorder points)
+    and one active prescription of the demo patient from the hospital physician to Corner
+    Pharmacy, written through the service as her encrypted MedicationRequest record.
+    Idempotent: each part is made once; the prescription is skipped while it cannot be
+    written (no keys or grant yet, the chain unreachable)."""
+    from decimal import Decimal
+
+    from api.errors import DomainError
+    from api.pharmacy import service as pharmacy
+    from api.pharmacy.models import CatalogProduct, InventoryItem
+    from api.prescriptions import service as prescriptions
+    from api.prescriptions.models import Prescription
+
+    with session_scope(container.sessions, SYSTEM) as session:
+        vendor = session.scalar(select(User).where(User.email == VENDOR_LOGIN))
+        pharmacist = session.scalar(select(User).where(User.email == PHARMACIST))
+        if vendor is None or pharmacist is None:
+            return
+        if session.scalar(select(CatalogProduct.id).where(
+                CatalogProduct.vendor_id == vendor.organization_id)) is None:
+            seller = _staff_principal(session, vendor)
+            for name, (code, display), strength, form, pack, price in DEMO_PRODUCTS:
+                pharmacy.create_product(
+                    session, principal=seller, name=name,
+                    medication=pharmacy.Medication(RXNORM, code, display), strength=strength,
+                    form=form, pack_size=pack, price=pharmacy.Price(Decimal(price), "INR"))
+        if session.scalar(select(InventoryItem.id).where(
+                InventoryItem.organization_id == pharmacist.organization_id)) is None:
+            stocker = _staff_principal(session, pharmacist)
+            today = datetime.now(UTC).date()
+            for (code, display), lot, days, units, point in DEMO_LOTS:
+                pharmacy.add_lot(
+                    session, principal=stocker,
+                    medication=pharmacy.Medication(RXNORM, code, display), lot_number=lot,
+                    expiry=today + timedelta(days=days), quantity=units, reorder_point=point)
+    # Refused (no keys or grant yet, the chain unreachable): the whole unit rolls back.
+    try:
+        with session_scope(container.sessions, SYSTEM) as session:
+            patient = session.scalar(select(User).where(User.email == DEMO_PATIENT))
+            physician = session.scalar(select(User).where(User.email == PRESCRIBER))
+            store = session.scalar(select(Organization).where(Organization.name == PHARMACY))
+            if patient is None or physician is None or store is None or session.scalar(
+                    select(Prescription.id).where(Prescription.patient_id == patient.id)):
+                return
+            (code, display), dosage, quantity, refills = DEMO_PRESCRIPTION
+            prescriptions.prescribe(
+                session, container, principal=_staff_principal(session, physician),
+                patient_uhid=patient.uhid, pharmacy_id=store.id,
+                medication=prescriptions.Medication(RXNORM, code, display), dosage=dosage,
+                quantity=quantity, refills=refills, allergy_override_reason=None)
+    except DomainError:
+        return

@@ -59,6 +59,9 @@ PRACTITIONER_DIRECTORY = ("the practitioner directory spans organisations: names
 BENCHMARK = ("the benchmarks' baselines: bench_exchange's plain read and bench_clinic's "
              "schedule rows, in the same session as what they are the baseline of (off unless "
              "OHMS_BENCHMARK_ROUTES)")
+PHARMACY_BENCHMARK = ("bench_pharmacy's baseline of the pharmacy queue: the same page of "
+                      "prescription rows, in the same session as the queue it is the baseline "
+                      "of (off unless OHMS_BENCHMARK_ROUTES)")
 
 SYSTEM_SESSION_ROUTES: dict[str, str] = {
     "POST /api/v1/auth/register": SIGN_IN,
@@ -145,6 +148,7 @@ SYSTEM_SESSION_ROUTES: dict[str, str] = {
         "pharmacy"),
     "GET /bench/plain/{cid}": BENCHMARK,
     "GET /bench/schedule-rows": BENCHMARK,
+    "GET /bench/prescription-rows": PHARMACY_BENCHMARK,
 }
 
 # Code that opens `session_scope(..., SYSTEM)` itself, outside any route.

@@ -60,15 +60,22 @@ def upload_study(
     upload_id: Annotated[uuid.UUID | None, Query(description=(
         "Your id for this upload (a new UUID each time): follow its progress at "
         "GET /imaging/uploads/{upload_id} while this request runs"))] = None,
+    order: Annotated[uuid.UUID | None, Query(description=(
+        "The imaging order this study is performed for: an active order your organisation "
+        "performs for this patient. The study is then linked to it (`basedOn`) and needs no "
+        "grant; a report on it completes the order"))] = None,
 ) -> StudyUploaded:
     """Upload a study into your institution's DICOM store and file it as the patient's
     ImagingStudy record (its archive encrypted to the patient). By a radiologist or lab
     staff of a radiology centre or hospital holding the patient's treatment grant for
-    imaging. Refused input leaves nothing stored (the refusal is kept on the upload)."""
+    imaging, or performing the imaging order named by `order` (404 if your organisation
+    does not perform it, 422 if it is another patient's or not imaging, 409 if it is no
+    longer active or has its study). Refused input leaves nothing stored (the refusal is
+    kept on the upload)."""
     patient = patient_by_uhid(db, uhid)
     uploaded = service.upload_study(db, container, uploader=principal, patient=patient,
                                     files=[(f.filename or "", f.file) for f in files],
-                                    upload_id=upload_id)
+                                    upload_id=upload_id, order_id=order)
     s = uploaded.study
     return StudyUploaded(id=s.id, upload_id=uploaded.upload_id, record_id=s.record_id,
                          study_instance_uid=s.study_instance_uid,
@@ -225,6 +232,8 @@ def add_report(
 ) -> RecordWritten:
     """File your radiology report (a FHIR R4 DiagnosticReport) about this study as the
     patient's record, encrypted to the patient and linked to the study. By a radiologist
-    whose institution holds the patient's treatment grant for imaging."""
+    whose institution holds the patient's treatment grant for imaging, or performs the
+    active imaging order the study was uploaded against: the report is then `basedOn` the
+    order, completes it, and the ordering physician and the patient are told."""
     return record_written(service.add_report(db, container, author=principal, study_id=study_id,
                                        resource=resource))

@@ -43,6 +43,9 @@ from api.imaging.models import (
 from api.imaging.progress import UploadTracker
 from api.imaging.stores import DicomStores
 from api.keys.service import custodial_item, patient_public_key
+from api.orders import service as orders
+from api.orders.models import Order, OrderStatus
+from api.orders.relationships import order_reference
 from api.records import service as records
 from api.records.fhir import UHID_SYSTEM
 from api.records.service import RecordPorts
@@ -134,15 +137,24 @@ def _dicom_errors(exc: Exception) -> Exception:
 
 
 def _authorise_upload(session: Session, ports: ImagingPorts, uploader: Principal,
-                      patient: User) -> uuid.UUID:
+                      patient: User, order_id: uuid.UUID | None) -> uuid.UUID:
+    """The uploader's organisation, if it may file an imaging study for the patient: under
+    the patient's grant (or an encounter), or, naming an imaging order it performs for the
+    patient, under that order (basis `order`)."""
     org = session.get(Organization, uploader.organization_id) \
         if uploader.organization_id else None
     if org is None or org.kind not in UPLOADER_KINDS or not uploader.roles & UPLOADER_ROLES:
         raise Forbidden("studies are uploaded by radiologists or lab staff of a radiology "
                         "centre or hospital")
+    references: tuple[str, ...] = ()
+    if order_id is not None:
+        order = orders.order_for_study(session, organization_id=org.id, order_id=order_id,
+                                       patient_id=patient.id)
+        references = (order_reference(order.id),)
     ports.access_gate(session).authorise_write(author=uploader, patient=patient,
                                                    category="imaging",
-                                                   record="category:imaging")
+                                                   record="category:imaging",
+                                                   references=references)
     return org.id
 
 
@@ -224,10 +236,13 @@ def _size_of(fh: IO[bytes]) -> int | None:
 
 def upload_study(session: Session, ports: ImagingPorts, *, uploader: Principal,
                  patient: User, files: list[tuple[str, IO[bytes]]],
-                 upload_id: uuid.UUID | None = None) -> UploadedStudy:
+                 upload_id: uuid.UUID | None = None,
+                 order_id: uuid.UUID | None = None) -> UploadedStudy:
     """Validate and store one study in the uploader's PACS, then file it; all or nothing.
-    Progress is recorded under `upload_id` (one is chosen when none is given)."""
-    org_id = _authorise_upload(session, ports, uploader, patient)
+    Progress is recorded under `upload_id` (one is chosen when none is given). With
+    `order_id`, the study is performed for that imaging order: filed under it, `basedOn`
+    it, and the order records it."""
+    org_id = _authorise_upload(session, ports, uploader, patient, order_id)
     keys_hex = patient_public_key(session, patient.id).umbral_public_key
     patient_id, uhid = patient.id, patient.uhid
     # The long phases (validating, storing, archiving, encrypting) hold no database
@@ -252,7 +267,9 @@ def upload_study(session: Session, ports: ImagingPorts, *, uploader: Principal,
         study, record = _file_study(session, ports, store, tracker, uploader=uploader,
                                     org_id=org_id, patient=patient, keys_hex=keys_hex,
                                     manifest=manifest, result=result,
-                                    stored_blobs=stored_blobs)
+                                    stored_blobs=stored_blobs, order_id=order_id)
+        if order_id is not None:
+            orders.link_study(session, order_id=order_id, study_record_id=record.id)
         tracker.complete_in(session, study.id)
         # Committed here, not after the response: if the commit fails, what this upload
         # put into the PACS and the blob store is removed again below.
@@ -312,9 +329,11 @@ def _validate_and_store(ports: ImagingPorts, store: DicomStore, uhid: str,
 def _file_study(session: Session, ports: ImagingPorts, store: DicomStore,
                 tracker: UploadTracker, *, uploader: Principal, org_id: uuid.UUID,
                 patient: User, keys_hex: str, manifest: StudyManifest,
-                result: UploadResult, stored_blobs: list[str]) -> tuple[ImagingStudy, Any]:
+                result: UploadResult, stored_blobs: list[str],
+                order_id: uuid.UUID | None = None) -> tuple[ImagingStudy, Any]:
     """ZIP the stored study, encrypt it as a stream under a fresh data key sealed to the
-    patient, store the ciphertext blob, and file the ImagingStudy record and row."""
+    patient, store the ciphertext blob, and file the ImagingStudy record (`basedOn` the
+    order's ServiceRequest, if performed for one) and row."""
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spool:
         tracker.phase("archiving", total=manifest.total_size)
         try:
@@ -342,6 +361,8 @@ def _file_study(session: Session, ports: ImagingPorts, store: DicomStore,
             raise Unavailable("the record store is unavailable; nothing was stored") from None
     tracker.phase("filing")
     resource = _imaging_study_resource(patient, manifest, result)
+    if order_id is not None:
+        resource["basedOn"] = [{"reference": f"ServiceRequest/{order_id}"}]
     record = records.seal_and_store(
         session, ports, author_id=uploader.user_id, author_org_id=org_id,
         patient=patient, resource=resource, category="imaging")
@@ -635,15 +656,41 @@ def add_report(session: Session, ports: ImagingPorts, *, author: Principal,
     report["imagingStudy"] = [link]
     report.setdefault("subject", {"reference": f"Patient/{patient.uhid}"})
     report.setdefault("category", [{"coding": [_RAD]}])
-    _valid, category = records.checked_resource(ports, patient, report)
+    order = _order_reported(session, author, study)
+    if order is not None:
+        report["basedOn"] = [{"reference": f"ServiceRequest/{order.id}"}]
+    valid, category = records.checked_resource(ports, patient, report)
     if category != "imaging":
         raise Invalid("an imaging report's category is a radiology section (e.g. v2-0074 RAD)")
-    record = records.write_record(session, ports, author=author, patient=patient,
-                                  resource=report)
+    if order is None:
+        record = records.write_record(session, ports, author=author, patient=patient,
+                                      resource=report)
+    else:
+        # The order's report: written under the order (no grant needed) and completing it.
+        ports.access_gate(session).authorise_write(
+            author=author, patient=patient, category=category, record=f"category:{category}",
+            references=(order_reference(order.id),))
+        orders.claim_results(session, principal=author, order=order)
+        record = records.seal_and_store(
+            session, ports, author_id=author.user_id, author_org_id=author.organization_id,
+            patient=patient, resource=valid, category=category)
+        orders.resulted(session, order=order, record=record)
     session.add(ImagingReport(id=uuid.uuid4(), study_id=study.id, record_id=record.id,
                               author_id=author.user_id))
     session.flush()
     return record
+
+
+def _order_reported(session: Session, author: Principal,
+                    study: ImagingStudy) -> Order | None:
+    """The active order the study was uploaded against, if the author's organisation
+    performs it: its first report completes it. Later reports (addenda) are written as any
+    other, under the patient's grant."""
+    order = orders.order_of_study(session, study.record_id)
+    if order is None or order.performer_org_id != author.organization_id or \
+            order.status != OrderStatus.active.value:
+        return None
+    return order
 
 
 def preview(session: Session, ports: ImagingPorts, *, reader: Principal,

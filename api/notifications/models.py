@@ -31,6 +31,8 @@ class NotificationKind(enum.StrEnum):
     break_glass = "break_glass"
     # To a pharmacy's staff: an item's stock fell below its reorder point (no patient data).
     stock_below_reorder_point = "stock_below_reorder_point"
+    # To the ordering physician: a lab rejected an order's specimen (a new order is needed).
+    specimen_rejected = "specimen_rejected"
 
 
 class EmailStatus(enum.StrEnum):

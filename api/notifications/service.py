@@ -53,6 +53,9 @@ EVENT_TEXTS: dict[NotificationKind, EventText] = {
     NotificationKind.stock_below_reorder_point: EventText(
         "An item of your pharmacy's stock fell below its reorder point.",
         "Stock below reorder point", "#/stock"),
+    NotificationKind.specimen_rejected: EventText(
+        "A lab rejected the specimen of an order you placed: a new order is needed.",
+        "Specimen rejected", "#/orders"),
 }
 
 ACCOUNT_SUBJECTS: dict[AccountMailKind, str] = {
@@ -91,7 +94,8 @@ def notify_event(session: Session, *, user_id: uuid.UUID, kind: NotificationKind
 
 # Kinds about an organisation's work, which patients never get; and kinds about one's own
 # records, which only patients get.
-STAFF_KINDS = frozenset({NotificationKind.stock_below_reorder_point})
+STAFF_KINDS = frozenset({NotificationKind.stock_below_reorder_point,
+                         NotificationKind.specimen_rejected})
 PATIENT_KINDS = frozenset({NotificationKind.break_glass})
 
 

@@ -115,6 +115,9 @@ class Order(Base):
     # The result (Observation or DiagnosticReport) that completed it.
     result_record: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("records.id"),
                                                             nullable=True)
+    # An imaging order's study: the ImagingStudy record uploaded against it (one per order).
+    study_record_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("records.id"), nullable=True, unique=True)
     resulted_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"),
                                                           nullable=True)
     created_at: Mapped[datetime] = created_at_column()

@@ -73,6 +73,7 @@ def _order_out(order: Order) -> OrderOut:
         specimen_reject_reason=SpecimenRejection(order.specimen_reject_reason)
         if order.specimen_reject_reason else None,
         request_record=order.request_record, result_record=order.result_record,
+        study_record=order.study_record_id,
         created_at=order.created_at, updated_at=order.updated_at)
 
 

@@ -83,6 +83,9 @@ class OrderOut(BaseModel):
         description="The order with its reason: the patient's encrypted ServiceRequest record")
     result_record: uuid.UUID | None = Field(
         description="The result that completed it: the patient's encrypted record")
+    study_record: uuid.UUID | None = Field(
+        default=None, description="An imaging order's study: the ImagingStudy record "
+                                  "uploaded against it")
     created_at: datetime
     updated_at: datetime
 

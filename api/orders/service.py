@@ -91,6 +91,7 @@ NO_BASIS = ("you have no basis to write for this patient: an order is placed ins
             "treatment grant")
 ORDER_NOT_FOUND = "no such order"
 RESULTS_TEXT = "Results of an order you placed are ready."
+REJECTED_TEXT = "The specimen of an order you placed was rejected: a new order is needed."
 
 
 def _is_staff_of(principal: Principal, *organizations: uuid.UUID) -> bool:
@@ -311,6 +312,11 @@ def record_specimen(session: Session, *, principal: Principal, order_id: uuid.UU
         session.refresh(order)
         raise Conflict(f"{_specimen_state(order)}: it cannot become {status.value}")
     session.refresh(order)
+    if rejected:
+        # The physician orders a new sample: told of the event and the order, never of the
+        # test or the patient (the order's page says which).
+        notify_event(session, user_id=order.ordered_by, kind=NotificationKind.specimen_rejected,
+                     subject_id=str(order.id), inbox_text=REJECTED_TEXT)
     return order
 
 
@@ -366,6 +372,18 @@ def file_results(session: Session, ports: RecordPorts, *, principal: Principal,
     ports.access_gate(session).authorise_write(
         author=principal, patient=patient, category=category, record=f"category:{category}",
         references=(order_reference(order.id),))
+    claim_results(session, principal=principal, order=order)
+    record = records.seal_and_store(
+        session, ports, author_id=principal.user_id, author_org_id=principal.organization_id,
+        patient=patient, resource=valid, category=category)
+    return record, resulted(session, order=order, record=record)
+
+
+def claim_results(session: Session, *, principal: Principal, order: Order) -> None:
+    """Complete the order for the result about to be stored, if it is still resultable (the
+    database decides: whatever races, one result completes it; 409 otherwise). The caller
+    has authorised the write under the order and stores the result after this."""
+    _check_resultable(order)
     claimed = session.execute(
         update(Order).where(Order.id == order.id, _resultable(order))
         .values(status=OrderStatus.completed.value,
@@ -377,15 +395,57 @@ def file_results(session: Session, ports: RecordPorts, *, principal: Principal,
         session.refresh(order)
         _check_resultable(order)
         raise Conflict("the order changed meanwhile")
-    record = records.seal_and_store(
-        session, ports, author_id=principal.user_id, author_org_id=principal.organization_id,
-        patient=patient, resource=valid, category=category)
+
+
+def resulted(session: Session, *, order: Order, record: Record) -> Order:
+    """The claimed order names its result; the patient and the ordering physician are
+    told."""
     session.refresh(order)
     order.result_record = record.id
     session.flush()
     # "Results ready": the event and a link, never what the result says.
-    notify_event(session, user_id=patient.id, kind=NotificationKind.results_ready,
+    notify_event(session, user_id=order.patient_id, kind=NotificationKind.results_ready,
                  subject_id=str(record.id))
     notify_event(session, user_id=order.ordered_by, kind=NotificationKind.results_ready,
                  subject_id=str(order.id), inbox_text=RESULTS_TEXT)
-    return record, order
+    return order
+
+
+# --- an imaging order's study -------------------------------------------------------------
+
+
+def order_for_study(session: Session, *, organization_id: uuid.UUID, order_id: uuid.UUID,
+                    patient_id: uuid.UUID) -> Order:
+    """The imaging order a study is uploaded against: an order the uploader's organisation
+    performs (404 otherwise, whoever else placed or holds it), for this patient (422), of
+    imaging (422), active and without a study yet (409)."""
+    order = session.get(Order, order_id)
+    if order is None or order.performer_org_id != organization_id:
+        raise NotFound(ORDER_NOT_FOUND)
+    if order.patient_id != patient_id:
+        raise Invalid("the order is for another patient")
+    if order.category != OrderCategory.imaging.value:
+        raise Invalid("a study is uploaded against an imaging order")
+    if order.status != OrderStatus.active.value:
+        raise Conflict(f"the order is {order.status}")
+    if order.study_record_id is not None:
+        raise Conflict("a study is already filed against this order")
+    return order
+
+
+def link_study(session: Session, *, order_id: uuid.UUID, study_record_id: uuid.UUID) -> None:
+    """The order records its study, if it is still active and has none (409 otherwise:
+    the upload is then undone)."""
+    linked = session.execute(
+        update(Order).where(Order.id == order_id, Order.status == OrderStatus.active.value,
+                            Order.study_record_id.is_(None))
+        .values(study_record_id=study_record_id, updated_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if linked.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("the order changed while the study was uploaded (completed, or "
+                       "another study filed against it)")
+
+
+def order_of_study(session: Session, study_record_id: uuid.UUID) -> Order | None:
+    """The order a study was uploaded against, if any."""
+    return session.scalar(select(Order).where(Order.study_record_id == study_record_id))

@@ -178,6 +178,19 @@ def put_practitioner_profile(
         fee=(body.fee.amount, body.fee.currency) if body.fee else None))
 
 
+@router.get("/practitioners/{practitioner_id}/profile", responses=ERRORS)
+def get_practitioner_profile(
+    practitioner_id: uuid.UUID,
+    principal: Annotated[Principal, Depends(require("schedule:write"))], db: TenantDB,
+) -> PractitionerOut:
+    """The practitioner's directory entry as it stands (specialty, languages, fee), for the
+    practitioner and their organisation's helpdesk and administrators (other staff: 403;
+    another organisation's practitioner: 404). Without a profile yet: 200, its fields null
+    or empty."""
+    return _practitioner_out(service.get_profile(db, principal=principal,
+                                                 practitioner_id=practitioner_id))
+
+
 @router.get("/slots", responses=ERRORS)
 def list_slots(
     principal: Annotated[Principal, Depends(require("directory:read"))], db: SystemDB,

@@ -341,12 +341,32 @@ def put_profile(session: Session, *, principal: Principal, practitioner_id: uuid
     profile.fee_amount, profile.fee_currency = fee if fee else (None, None)
     profile.updated_at = utcnow()
     session.flush()
-    org = session.get(Organization, profile.organization_id)
+    return _directory_entry(session, practitioner, profile)
+
+
+def _directory_entry(session: Session, practitioner: User,
+                     profile: PractitionerProfile | None) -> DirectoryEntry:
+    assert practitioner.organization_id is not None
+    org = session.get(Organization, practitioner.organization_id)
     assert org is not None
     now = utcnow()
     upcoming = free_slots_of(session, Bookable(practitioner_id=practitioner.id), start=now,
                                        end=now + DIRECTORY_HORIZON, now=now, first=True)
     return DirectoryEntry(practitioner, org, profile, upcoming[0].start if upcoming else None)
+
+
+def get_profile(session: Session, *, principal: Principal,
+                practitioner_id: uuid.UUID) -> DirectoryEntry:
+    """The practitioner's directory entry, for the practitioner and their organisation's
+    front desk (helpdesk, administrators): other staff of the organisation 403, anyone else
+    404. A practitioner without a profile yet has an entry all the same, its fields empty
+    (null specialty and fee, no languages): what PUT would start from."""
+    practitioner = _practitioner_in(session, principal.organization_id, practitioner_id)
+    if principal.user_id != practitioner.id and not principal.roles & FRONT_DESK:
+        raise Forbidden("only the practitioner or their organisation's helpdesk and "
+                        "administrators read the profile")
+    return _directory_entry(session, practitioner,
+                            session.get(PractitionerProfile, practitioner.id))
 
 
 def search_directory(session: Session, *, q: str | None, specialty: str | None,

@@ -35,6 +35,16 @@ const OrganisationsHome = lazy(() =>
   import("./components/OrganisationsHome").then((m) => ({ default: m.OrganisationsHome })),
 );
 
+const PharmacyHome = lazy(() => import("./components/PharmacyHome").then((m) => ({ default: m.PharmacyHome })));
+const StockHome = lazy(() => import("./components/StockHome").then((m) => ({ default: m.StockHome })));
+const PurchaseOrdersHome = lazy(() =>
+  import("./components/PurchaseOrdersHome").then((m) => ({ default: m.PurchaseOrdersHome })),
+);
+const VendorCatalogue = lazy(() => import("./components/VendorCatalogue").then((m) => ({ default: m.VendorCatalogue })));
+
+const OrdersHome = lazy(() => import("./components/OrdersHome").then((m) => ({ default: m.OrdersHome })));
+const OrderWorklist = lazy(() => import("./components/OrderWorklist").then((m) => ({ default: m.OrderWorklist })));
+
 type View = { kind: "starting" } | { kind: "signed-out"; notice: string } | { kind: "signed-in"; me: Me };
 
 export function App() {
@@ -189,6 +199,18 @@ function ScreenView({ screen, me }: { screen: ScreenId | null; me: Me }) {
       return <RolesHome me={me} />;
     case "organisations":
       return <OrganisationsHome me={me} />;
+    case "prescriptions":
+      return <PharmacyHome me={me} />;
+    case "stock":
+      return <StockHome />;
+    case "purchase-orders":
+      return <PurchaseOrdersHome me={me} />;
+    case "catalogue":
+      return <VendorCatalogue me={me} />;
+    case "orders":
+      return <OrdersHome me={me} />;
+    case "worklist":
+      return <OrderWorklist me={me} />;
     case "inbox":
       return <NotificationInbox me={me} />;
     case "settings/notifications":

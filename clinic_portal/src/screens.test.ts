@@ -88,3 +88,41 @@ describe("the scheduling screens", () => {
     expect(ids(["platform_auditor"], ["audit:read", "schedule:write", "appointment:read"])).toEqual(["audit"]);
   });
 });
+
+describe("the pharmacy screens", () => {
+  it("gives pharmacists the queue, stock and purchase orders, vendors their orders and catalogue", () => {
+    const pharmacist = ["patient:read", "record:read", "prescription:read", "dispense:write", "catalog:read"];
+    const stock = ["inventory:read", "inventory:write", "purchase_order:read", "purchase_order:write"];
+    expect(ids(["pharmacist"], [...pharmacist, ...stock])).toEqual(["patients", "prescriptions", "stock", "purchase-orders"]);
+    expect(ids(["drug_vendor"], ["directory:read", "catalog:read", "catalog:write", "purchase_order:read", "purchase_order:accept"])).toEqual([
+      "purchase-orders",
+      "catalogue",
+    ]);
+  });
+  it("gives patients their prescriptions, and prescribers none of these screens", () => {
+    expect(ids(["patient"], ["record:read", "prescription:read"])).toEqual(["health", "prescriptions"]);
+    expect(ids(["physician"], ["patient:read", "record:read", "prescription:read", "prescription:write", "catalog:read"])).toEqual([
+      "patients",
+    ]);
+  });
+});
+
+describe("the orders screens", () => {
+  it("gives lab and radiology staff who perform orders their work list", () => {
+    expect(ids(["lab_technician"], ["patient:read", "record:write", "order:perform", "order:read"])).toEqual([
+      "results",
+      "worklist",
+    ]);
+    expect(ids(["radiologist"], ["order:read"])).toEqual([]);
+  });
+  it("gives patients their orders and physicians the orders they placed", () => {
+    expect(ids(["patient"], ["order:read"])).toEqual(["health", "orders"]);
+    expect(screensFor({ roles: ["patient"], permissions: ["order:read"] })[1]?.title).toBe("orders.nav.mine");
+    expect(screensFor({ roles: ["physician"], permissions: ["order:place", "order:read"] })[0]?.title).toBe("orders.nav.placed");
+    expect(ids(["physician"], ["order:place"])).toEqual([]);
+  });
+  it("opens a screen whose address carries parameters", () => {
+    const screens = screensFor({ roles: ["radiologist"], permissions: ["patient:read", "record:write", "order:perform", "order:read"] });
+    expect(screenFromHash("#/worklist?uhid=1234", screens)).toBe("worklist");
+  });
+});

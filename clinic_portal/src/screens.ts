@@ -17,6 +17,12 @@ export type ScreenId =
   | "members"
   | "roles"
   | "organisations"
+  | "orders"
+  | "worklist"
+  | "prescriptions"
+  | "stock"
+  | "purchase-orders"
+  | "catalogue"
   | "inbox"
   | "settings/notifications";
 
@@ -83,6 +89,43 @@ const RULES: readonly (Screen & { allowed: (me: Who) => boolean })[] = [
       me.permissions.includes("appointment:read") &&
       (isFrontDesk(me) || isPractitioner(me)),
   },
+  // Pharmacy and drug vendor work: the pharmacy's queue (a patient's own prescriptions under
+  // the same name), its stock and purchase orders; a vendor's order inbox and catalogue.
+  {
+    id: "prescriptions",
+    title: "pharmacy.nav.prescriptions",
+    allowed: (me) =>
+      me.permissions.includes("prescription:read") &&
+      (me.roles.includes("patient") || me.permissions.includes("dispense:write")),
+  },
+  { id: "stock", title: "pharmacy.nav.stock", allowed: (me) => me.permissions.includes("inventory:read") && hasOrg(me) },
+  {
+    id: "purchase-orders",
+    title: "pharmacy.nav.purchaseOrders",
+    allowed: (me) =>
+      hasOrg(me) &&
+      me.permissions.includes("purchase_order:read") &&
+      (me.permissions.includes("purchase_order:write") || me.permissions.includes("purchase_order:accept")),
+  },
+  { id: "catalogue", title: "pharmacy.nav.catalogue", allowed: (me) => me.permissions.includes("catalog:write") && hasOrg(me) },
+  // Lab and imaging orders: the performer's work list, a patient's own, a physician's placed.
+  {
+    id: "worklist",
+    title: "orders.nav.worklist",
+    allowed: (me) =>
+      hasOrg(me) && !me.roles.includes("patient") && me.permissions.includes("order:perform") && me.permissions.includes("order:read"),
+  },
+  {
+    id: "orders",
+    title: "orders.nav.mine",
+    allowed: (me) => me.roles.includes("patient") && me.permissions.includes("order:read"),
+  },
+  {
+    id: "orders",
+    title: "orders.nav.placed",
+    allowed: (me) =>
+      !me.roles.includes("patient") && hasOrg(me) && me.permissions.includes("order:place") && me.permissions.includes("order:read"),
+  },
 ];
 
 /** Everyone's own settings, after the screens of their work (App appends them to screensFor). */
@@ -122,7 +165,14 @@ export function screensFor(me: Who): Screen[] {
 
 /** The screen named by the address's hash (#/audit), when it is one of `screens`; else the first. */
 export function screenFromHash(hash: string, screens: readonly Screen[]): ScreenId | null {
-  const wanted = hash.replace(/^#\/?/, "");
+  // A screen may take parameters after "?" (#/results?uhid=…): they do not name the screen.
+  const wanted = hash.replace(/^#\/?/, "").split("?")[0];
   const found = screens.find((s) => s.id === wanted);
   return found ? found.id : (screens[0]?.id ?? null);
+}
+
+/** The parameters a screen was opened with (#/results?uhid=…&order=…), empty when none. */
+export function hashParameters(hash: string): URLSearchParams {
+  const at = hash.indexOf("?");
+  return new URLSearchParams(at < 0 ? "" : hash.slice(at + 1));
 }

@@ -24,9 +24,9 @@ import { Badge } from "./common";
 
 type Step = FlowStep | "chain";
 
-// The service checks each grant against the registry with the patient's next nonce, so the
-// next grant is signed only once the one before is on the chain (the worker relays it within
-// seconds); a minute at most, then she is told and may try the rest again.
+// Grants signed one after another are queued in nonce order by the service (each lands on
+// the chain after the one before); once all are signed, the screen follows each until the
+// chain has it: a minute at most, then it says the chain is slow (the grant stays queued).
 const CHAIN_WAIT_MS = 60_000;
 const CHAIN_POLL_MS = 1_000;
 
@@ -96,21 +96,9 @@ export function BookingGrant({
       umbral_public_key: organisation.umbral_public_key,
     };
     const done: Outcome[] = [];
-    let previous: string | null = null;
+    const pending: { index: number; id: string; category: ShareCategoryName }[] = [];
     // One grant per category: each is its own signed consent, revocable on its own.
     for (const category of chosen) {
-      if (previous) {
-        setStep({ category, step: "chain" });
-        const recorded = await untilRecorded(previous);
-        if ("problem" in recorded) {
-          done.push({ category, ok: false, message: recorded.problem });
-          setOutcomes([...done]);
-          break;
-        }
-        const last = done[done.length - 1];
-        if (last?.ok) done[done.length - 1] = { ...last, status: recorded.status };
-        setOutcomes([...done]);
-      }
       const result = await grantAccess(
         { grantee, scope: categoryScope(category), purpose: "treatment", expiresAt, dataFrom: null, dataTo: null },
         () => null,
@@ -119,7 +107,13 @@ export function BookingGrant({
       done.push(result.ok ? { category, ok: true, status: result.consent.status } : { category, ok: false, message: result.message });
       setOutcomes([...done]);
       if (!result.ok) break; // a refusal (or a wallet that declined) stops the rest: she decides again
-      previous = result.consent.status === "pending" ? result.consent.id : null;
+      if (result.consent.status === "pending") pending.push({ index: done.length - 1, id: result.consent.id, category });
+    }
+    for (const { index, id, category } of pending) {
+      setStep({ category, step: "chain" });
+      const recorded = await untilRecorded(id);
+      done[index] = "problem" in recorded ? { category, ok: false, message: recorded.problem } : { category, ok: true, status: recorded.status };
+      setOutcomes([...done]);
     }
     setStep(null);
   }

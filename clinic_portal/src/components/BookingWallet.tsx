@@ -3,13 +3,12 @@
 // compact form of WalletPanel's "Import a wallet file", with its words; the key stays in
 // memory (src/lib/wallet.ts) and the appointments screen forgets it when she leaves.
 
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useState, type FormEvent } from "react";
 import { t } from "../i18n";
 import { unlockKeystore, WalletError, type UnlockedWallet } from "../lib/wallet";
 import { loadSavedWallet, saveWallet, type SavedWallet } from "../lib/walletStore";
+import { KeystoreFields, keystoreText } from "./KeystoreFields";
 import { shortAddress } from "./WalletPanel";
-
-const MAX_KEYSTORE_BYTES = 64 * 1024;
 
 export function BookingWallet({ ownerId, onUnlocked }: { ownerId: string; onUnlocked: (wallet: UnlockedWallet) => void }) {
   const ids = useId();
@@ -18,7 +17,6 @@ export function BookingWallet({ ownerId, onUnlocked }: { ownerId: string; onUnlo
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
-  const fileInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     let live = true;
@@ -37,21 +35,9 @@ export function BookingWallet({ ownerId, onUnlocked }: { ownerId: string; onUnlo
       setError(t("wallet.import.typePassword"));
       return;
     }
-    let json: string;
-    if (file) {
-      if (file.size > MAX_KEYSTORE_BYTES) {
-        setError(t("wallet.import.tooLarge"));
-        return;
-      }
-      json = await file.text();
-    } else if (saved) {
-      json = saved.keystore;
-    } else {
-      setError(t("wallet.import.chooseFile"));
-      return;
-    }
     setBusy(true);
     try {
+      const json = await keystoreText(file, saved?.keystore, t("wallet.import.chooseFile"));
       const opened = await unlockKeystore(json, password);
       setPassword("");
       if (file) await saveWallet(ownerId, { keystore: json, address: opened.address, savedAt: new Date().toISOString() });
@@ -69,33 +55,15 @@ export function BookingWallet({ ownerId, onUnlocked }: { ownerId: string; onUnlo
       <p className="hint">
         {saved ? t("wallet.import.saved", { address: shortAddress(saved.address) }) : t("scheduling.grant.noSavedWallet")}
       </p>
-      <div className="field">
-        <label htmlFor={`${ids}-file`}>{t("wallet.import.file")}</label>
-        <input
-          ref={fileInput}
-          id={`${ids}-file`}
-          type="file"
-          accept=".json,application/json"
-          onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor={`${ids}-password`}>{t("wallet.import.password")}</label>
-        <input
-          id={`${ids}-password`}
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${ids}-error` : undefined}
-          onChange={(e) => setPassword(e.currentTarget.value)}
-        />
-      </div>
-      {error && (
-        <p id={`${ids}-error`} role="alert" className="alert">
-          {error}
-        </p>
-      )}
+      <KeystoreFields
+        idPrefix={ids}
+        fileLabel={t("wallet.import.file")}
+        passwordLabel={t("wallet.import.password")}
+        password={password}
+        error={error}
+        onFile={setFile}
+        onPassword={setPassword}
+      />
       <button type="submit" className="secondary" disabled={busy} aria-busy={busy}>
         {busy ? t("wallet.import.unlocking") : saved && !file ? t("wallet.import.unlockSaved") : t("wallet.import.unlock")}
       </button>

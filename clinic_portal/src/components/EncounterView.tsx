@@ -11,6 +11,8 @@ import { outcome } from "../lib/outcome";
 import type { AppointmentOut } from "../lib/scheduling";
 import { BookingForm } from "./BookingForm";
 import { Fact } from "./common";
+import { OrderPanel } from "./OrderPanel";
+import { RxPrescribeForm } from "./RxPrescribeForm";
 import { WriteRecord } from "./WriteRecord";
 
 export function EncounterView({
@@ -71,6 +73,8 @@ export function EncounterView({
           )}
         </section>
         {patient && <WriteRecord uhid={patient.uhid} onSaved={(count) => setSaved((n) => n + Math.max(1, count))} />}
+        {patient && <OrderPanel uhid={patient.uhid} encounterId={encounterId} />}
+        {patient && <RxPrescribeForm uhid={patient.uhid} encounterId={encounterId} me={me} />}
         <section className="card" aria-labelledby="enc-finish">
           <h2 id="enc-finish">{t("scheduling.finishHeading")}</h2>
           {finishedAt ? (

@@ -1,22 +1,33 @@
 // Finding a patient by UHID: the first step of the clinician's and the lab's screens.
 
-import { useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { api, type PatientSummary } from "../api/client";
 import { t } from "../i18n";
 import { problemDetail } from "../lib/format";
 import { outcome } from "../lib/outcome";
 import { ErrorAlert } from "./common";
 
-export function PatientFinder({ onFound }: { onFound: (patient: PatientSummary | null) => void }) {
+export function PatientFinder({
+  onFound,
+  initialUhid = "",
+}: {
+  onFound: (patient: PatientSummary | null) => void;
+  /** A UHID the screen was opened with (a work list's link): filled in and looked up. */
+  initialUhid?: string;
+}) {
   const inputId = useId();
-  const [typed, setTyped] = useState("");
+  const [typed, setTyped] = useState(initialUhid);
   const [searching, setSearching] = useState(false);
   const [error, setError] = useState("");
   const search = useRef(0);
 
   async function find(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const uhid = typed.trim();
+    await lookUp(typed);
+  }
+
+  async function lookUp(value: string) {
+    const uhid = value.trim();
     if (!uhid) {
       setError(t("staff.enterUhid"));
       document.getElementById(inputId)?.focus();
@@ -32,6 +43,12 @@ export function PatientFinder({ onFound }: { onFound: (patient: PatientSummary |
     if (result.ok) onFound(result.value);
     else setError(problemDetail(result.problem, result.status));
   }
+
+  useEffect(() => {
+    if (initialUhid) void lookUp(initialUhid);
+    // Once, as the screen opens with it.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   return (
     <section className="card" data-testid="find-patient" aria-labelledby={`${inputId}-heading`}>

@@ -8,6 +8,7 @@ import { formatDate } from "../lib/format";
 import { outcome } from "../lib/outcome";
 import { useDirectory } from "../lib/useDirectory";
 import { usePaged } from "../lib/usePaged";
+import { hashParameters } from "../screens";
 import { Fact } from "./common";
 import { RecordTimeline } from "./RecordTimeline";
 import { ResultLabForm } from "./ResultLabForm";
@@ -18,6 +19,8 @@ import { StudyUpload } from "./StudyUpload";
 export function ResultsHome({ me }: { me: Me }) {
   useI18n(); // a change of language re-renders the screen in the new words
   const [patient, setPatient] = useState<PatientSummary | null>(null);
+  // Opened from the work list: the order's patient, and the order a study is uploaded against.
+  const [opened] = useState(() => hashParameters(window.location.hash));
   const cardHeading = useRef<HTMLHeadingElement>(null);
   const isLab = me.roles.includes("lab_technician");
   const isRadiologist = me.roles.includes("radiologist");
@@ -31,7 +34,7 @@ export function ResultsHome({ me }: { me: Me }) {
     <main className="content" id="main">
       <h1 className="page-title">{isRadiologist && !isLab ? t("results.title.radiology") : t("results.title.lab")}</h1>
       <div className="grid">
-        <PatientFinder onFound={setPatient} />
+        <PatientFinder onFound={setPatient} initialUhid={opened.get("uhid") ?? ""} />
         {patient && (
           <>
             <section className="card" data-testid="patient-card" aria-labelledby="results-patient-heading">
@@ -50,7 +53,14 @@ export function ResultsHome({ me }: { me: Me }) {
               </dl>
             </section>
             {isLab && <LabWork key={`lab-${patient.uhid}`} me={me} uhid={patient.uhid} />}
-            {isRadiologist && <RadiologyWork key={`rad-${patient.uhid}`} me={me} uhid={patient.uhid} />}
+            {isRadiologist && (
+              <RadiologyWork
+                key={`rad-${patient.uhid}`}
+                me={me}
+                uhid={patient.uhid}
+                order={patient.uhid === opened.get("uhid") ? opened.get("order") : null}
+              />
+            )}
           </>
         )}
       </div>
@@ -86,11 +96,11 @@ function LabWork({ me, uhid }: { me: Me; uhid: string }) {
   );
 }
 
-function RadiologyWork({ me, uhid }: { me: Me; uhid: string }) {
+function RadiologyWork({ me, uhid, order }: { me: Me; uhid: string; order: string | null }) {
   const [uploads, setUploads] = useState(0);
   return (
     <>
-      <StudyUpload uhid={uhid} onUploaded={() => setUploads((n) => n + 1)} />
+      <StudyUpload uhid={uhid} order={order} onUploaded={() => setUploads((n) => n + 1)} />
       <StudyList
         uhid={uhid}
         viewerOrgId={me.organization?.id ?? null}

@@ -4,8 +4,7 @@ import { signInWithWallet } from "../lib/siweFlow";
 import { browserWalletProvider, connectBrowser, lockWallet, unlockKeystore, WalletError } from "../lib/wallet";
 import { listSavedWallets, type SavedWallet } from "../lib/walletStore";
 import { ErrorAlert } from "./common";
-
-const MAX_KEYSTORE_BYTES = 64 * 1024;
+import { KeystoreFields, keystoreText } from "./KeystoreFields";
 
 type Busy = "" | "unlocking" | "signing";
 
@@ -62,17 +61,8 @@ export function SiweSignIn({ onSignedIn, onBack }: { onSignedIn: () => Promise<v
     if (busy) return;
     setError("");
     setBrowserError("");
-    let json: string | undefined;
-    if (file) {
-      if (file.size > MAX_KEYSTORE_BYTES) {
-        setError(t("wallet.import.tooLarge"));
-        return;
-      }
-      json = await file.text();
-    } else {
-      json = saved.find((w) => w.address === chosen)?.keystore;
-    }
-    if (!json) {
+    const savedKeystore = saved.find((w) => w.address === chosen)?.keystore;
+    if (!file && !savedKeystore) {
       setError(t("auth.siwe.chooseFile"));
       return;
     }
@@ -82,6 +72,7 @@ export function SiweSignIn({ onSignedIn, onBack }: { onSignedIn: () => Promise<v
     }
     setBusy("unlocking");
     try {
+      const json = await keystoreText(file, savedKeystore, t("auth.siwe.chooseFile"));
       await unlockKeystore(json, password);
       setPassword("");
       setError(await signWithHeld());
@@ -132,33 +123,16 @@ export function SiweSignIn({ onSignedIn, onBack }: { onSignedIn: () => Promise<v
         ) : (
           <p className="hint">{t("auth.siwe.noSaved")}</p>
         )}
-        <div className="field">
-          <label htmlFor={`${ids}-file`}>{saved.length > 0 ? t("auth.siwe.otherFile") : t("auth.siwe.file")}</label>
-          <input
-            ref={fileInput}
-            id={`${ids}-file`}
-            type="file"
-            accept=".json,application/json"
-            onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${ids}-password`}>{t("auth.siwe.password")}</label>
-          <input
-            id={`${ids}-password`}
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            aria-invalid={error ? true : undefined}
-            aria-describedby={error ? `${ids}-error` : undefined}
-            onChange={(e) => setPassword(e.currentTarget.value)}
-          />
-        </div>
-        {error && (
-          <p id={`${ids}-error`} role="alert" className="alert">
-            {error}
-          </p>
-        )}
+        <KeystoreFields
+          idPrefix={ids}
+          fileLabel={saved.length > 0 ? t("auth.siwe.otherFile") : t("auth.siwe.file")}
+          passwordLabel={t("auth.siwe.password")}
+          password={password}
+          error={error}
+          fileInput={fileInput}
+          onFile={setFile}
+          onPassword={setPassword}
+        />
         <button type="submit" className="primary wide-button" disabled={busy !== ""} aria-busy={busy !== ""}>
           {busy === "unlocking"
             ? t("auth.siwe.unlocking")

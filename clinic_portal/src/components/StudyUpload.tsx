@@ -21,7 +21,16 @@ import { uploadRow, uploadStudy, type SendProgress } from "../lib/uploadStudy";
 /** How often the server's phase is asked while it works. */
 const POLL_MS = 400;
 
-export function StudyUpload({ uhid, onUploaded }: { uhid: string; onUploaded: (study: StudyUploaded) => void }) {
+export function StudyUpload({
+  uhid,
+  order = null,
+  onUploaded,
+}: {
+  uhid: string;
+  /** The imaging order the study answers (from the work list): filed against it. */
+  order?: string | null;
+  onUploaded: (study: StudyUploaded) => void;
+}) {
   const id = useId();
   const fileInput = useRef<HTMLInputElement>(null);
   const [files, setFiles] = useState<File[]>([]);
@@ -71,6 +80,7 @@ export function StudyUpload({ uhid, onUploaded }: { uhid: string; onUploaded: (s
 
     const result = await uploadStudy(
       uhid,
+      order,
       chosen,
       uploadId,
       (p) => setBytes(p),
@@ -107,6 +117,11 @@ export function StudyUpload({ uhid, onUploaded }: { uhid: string; onUploaded: (s
     <section className="card" data-testid="study-upload" aria-labelledby={`${id}-heading`}>
       <h2 id={`${id}-heading`}>{t("results.upload.heading")}</h2>
       <p className="muted">{t("results.upload.intro")}</p>
+      {order && (
+        <p className="note" role="note">
+          {t("results.upload.forOrder")}
+        </p>
+      )}
       <form className="write-form" onSubmit={(e) => void upload(e)} noValidate>
         <div className="field">
           <label htmlFor={`${id}-files`}>{t("results.upload.files")}</label>

@@ -20,8 +20,7 @@ import {
 } from "../lib/wallet";
 import { forgetSavedWallet, loadSavedWallet, saveWallet, type SavedWallet } from "../lib/walletStore";
 import { ErrorAlert } from "./common";
-
-const MAX_KEYSTORE_BYTES = 64 * 1024;
+import { KeystoreFields, keystoreText } from "./KeystoreFields";
 
 type Busy = "" | "unlocking" | "connecting";
 
@@ -194,22 +193,10 @@ function ImportWallet({
       setError(t("wallet.import.typePassword"));
       return;
     }
-    let json: string;
     const fromFile = file !== null;
-    if (file) {
-      if (file.size > MAX_KEYSTORE_BYTES) {
-        setError(t("wallet.import.tooLarge"));
-        return;
-      }
-      json = await file.text();
-    } else if (saved) {
-      json = saved.keystore;
-    } else {
-      setError(t("wallet.import.chooseFile"));
-      return;
-    }
     setBusy("unlocking");
     try {
+      const json = await keystoreText(file, saved?.keystore, t("wallet.import.chooseFile"));
       const opened = await unlockKeystore(json, password);
       setPassword("");
       if (fromFile) {
@@ -232,35 +219,17 @@ function ImportWallet({
       {saved && (
         <p className="hint saved-wallet">{t("wallet.import.saved", { address: shortAddress(saved.address) })}</p>
       )}
-      <div className="field">
-        <label htmlFor={`${ids}-file`}>{t("wallet.import.file")}</label>
-        <input
-          ref={fileInput}
-          id={`${ids}-file`}
-          type="file"
-          accept=".json,application/json"
-          data-testid="wallet-import"
-          onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor={`${ids}-password`}>{t("wallet.import.password")}</label>
-        <input
-          id={`${ids}-password`}
-          type="password"
-          autoComplete="current-password"
-          data-testid="wallet-password"
-          value={password}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${ids}-error` : undefined}
-          onChange={(e) => setPassword(e.currentTarget.value)}
-        />
-      </div>
-      {error && (
-        <p id={`${ids}-error`} role="alert" className="alert">
-          {error}
-        </p>
-      )}
+      <KeystoreFields
+        idPrefix={ids}
+        fileLabel={t("wallet.import.file")}
+        passwordLabel={t("wallet.import.password")}
+        password={password}
+        error={error}
+        fileInput={fileInput}
+        onFile={setFile}
+        onPassword={setPassword}
+        testIds
+      />
       <div className="wallet-actions">
         <button type="submit" className="primary" disabled={busy !== ""} aria-busy={busy === "unlocking"}>
           {busy === "unlocking"

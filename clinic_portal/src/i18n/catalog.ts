@@ -19,6 +19,8 @@ import * as admin from "./messages/admin";
 import * as format from "./messages/format";
 import * as scheduling from "./messages/scheduling";
 import * as inbox from "./messages/inbox";
+import * as orders from "./messages/orders";
+import * as pharmacy from "./messages/pharmacy";
 
 export type Lang = "en" | "hi";
 
@@ -38,6 +40,8 @@ const en = {
   ...format.en,
   ...scheduling.en,
   ...inbox.en,
+  ...orders.en,
+  ...pharmacy.en,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -58,6 +62,8 @@ const hi: Record<MessageKey, string> = {
   ...format.hi,
   ...scheduling.hi,
   ...inbox.hi,
+  ...orders.hi,
+  ...pharmacy.hi,
 };
 
 export const catalog: Record<Lang, Record<MessageKey, string>> = { en, hi };

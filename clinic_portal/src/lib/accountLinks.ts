@@ -103,6 +103,7 @@ export const NOTIFICATION_KINDS = [
   "results_ready",
   "break_glass",
   "stock_below_reorder_point",
+  "specimen_rejected",
 ] as const;
 
 export function orderedKinds(email: Readonly<Record<string, boolean>>): string[] {

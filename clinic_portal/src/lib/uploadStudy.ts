@@ -53,11 +53,13 @@ function sendOnce(
 }
 
 /**
- * Upload the files as one study of the patient, reporting the bytes sent. A 401 (the access
+ * Upload the files as one study of the patient (against an imaging order, when given: the
+ * study is then filed under the order and linked to it), reporting the bytes sent. A 401 (the access
  * token expired meanwhile) refreshes the session once and sends again.
  */
 export async function uploadStudy(
   uhid: string,
+  order: string | null,
   files: readonly File[],
   uploadId: string,
   onProgress: (p: SendProgress) => void,
@@ -66,7 +68,9 @@ export async function uploadStudy(
 ): Promise<SentStudy> {
   const form = new FormData();
   for (const file of files) form.append("files", file, file.name);
-  const url = `/api/v1/patients/${encodeURIComponent(uhid)}/imaging/studies?upload_id=${encodeURIComponent(uploadId)}`;
+  const query = new URLSearchParams({ upload_id: uploadId });
+  if (order) query.set("order", order);
+  const url = `/api/v1/patients/${encodeURIComponent(uhid)}/imaging/studies?${query.toString()}`;
   const first = await sendOnce(url, form, authorizationHeader(), onProgress, onSent, signal);
   if (first.ok || first.status !== 401 || signal.aborted) return first;
   if (!(await refreshSession())) return first;

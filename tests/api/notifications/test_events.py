@@ -24,8 +24,9 @@ SUBJECTS = {
 }
 
 
-# What a patient is never told: kinds about an organisation's work (its stock).
-STAFF_ONLY = {NotificationKind.stock_below_reorder_point}
+# What a patient is never told: kinds about an organisation's work (its stock, its orders'
+# specimens).
+STAFF_ONLY = {NotificationKind.stock_below_reorder_point, NotificationKind.specimen_rejected}
 
 
 def marker(label: str) -> str:

@@ -35,15 +35,16 @@ def test_demo_records_are_shared_with_the_demo_lab(demo_ohms: Ohms) -> None:
     seed_demo(ohms.container)
     first = _counts(ohms)
     seed_demo(ohms.container)
-    # A note, a lab result, an allergy, a CT study and its report; grants to the hospital,
-    # the lab and the radiology centre.
-    assert _counts(ohms) == first == (5, 3)
+    # A note, a lab result, an allergy, a CT study and its report, a prescription; grants to
+    # the hospital, the lab and the radiology centre.
+    assert _counts(ohms) == first == (6, 3)
 
     patient = ohms.signed_in(User("", "", "patient@ohms.demo", DEMO_PASSWORD))
     tech = ohms.signed_in(User("", "", "labtech@lab.demo", DEMO_PASSWORD))
     uhid = ohms.client.get("/api/v1/me", headers=patient.headers).json()["uhid"]
     own = ohms.client.get(f"/api/v1/patients/{uhid}/records", headers=patient.headers).json()
-    assert {r["category"] for r in own} == {"document", "lab", "allergy", "imaging"}
+    assert {r["category"] for r in own} == {"document", "lab", "allergy", "imaging",
+                                           "medication"}
     assert sorted(r["resource_type"] for r in own if r["category"] == "imaging") == [
         "DiagnosticReport", "ImagingStudy"]
     shared = ohms.client.get(f"/api/v1/patients/{uhid}/records", headers=tech.headers).json()

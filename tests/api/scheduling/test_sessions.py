@@ -28,6 +28,7 @@ def test_staff_routes_use_the_tenant_session_and_patient_routes_are_listed() -> 
         "POST /api/v1/schedules/{schedule_id}/exceptions",
         "POST /api/v1/resources", "GET /api/v1/resources",
         "PUT /api/v1/practitioners/{practitioner_id}/profile",
+        "GET /api/v1/practitioners/{practitioner_id}/profile",
         "POST /api/v1/appointments/{appointment_id}/confirm",
         "POST /api/v1/appointments/{appointment_id}/decline",
         "POST /api/v1/appointments/{appointment_id}/check-in",

@@ -103,6 +103,7 @@ export const en = {
   "auth.account.kind.results_ready": "New results are ready",
   "auth.account.kind.break_glass": "Someone used emergency access to my records",
   "auth.account.kind.stock_below_reorder_point": "A medicine's stock falls below its reorder point",
+  "auth.account.kind.specimen_rejected": "A lab rejects a specimen of an order I placed",
 } as const;
 
 export const hi: Record<keyof typeof en, string> = {
@@ -207,4 +208,5 @@ export const hi: Record<keyof typeof en, string> = {
   "auth.account.kind.results_ready": "नए परिणाम तैयार हों",
   "auth.account.kind.break_glass": "किसी ने मेरे रिकॉर्ड तक आपातकालीन पहुँच का उपयोग किया",
   "auth.account.kind.stock_below_reorder_point": "किसी दवा का स्टॉक दोबारा मँगाने की सीमा से नीचे जाए",
+  "auth.account.kind.specimen_rejected": "कोई लैब मेरे दिए ऑर्डर का नमूना अस्वीकार करे",
 };
