@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from pacs_bridge.synthetic import ct_study
 from tests.e2e.conftest import Demo, check_accessibility, screenshots
 
 # The tests follow one order from the encounter to its result, in order, on one served demo.
@@ -160,16 +162,38 @@ def test_the_lab_steps_the_sample_and_files_the_result(page: Page, demo: Demo) -
     expect(order).to_contain_text("Resulted")
 
 
-def test_the_radiology_centre_reports_the_chest_x_ray(page: Page, demo: Demo) -> None:
+def test_the_radiology_centre_reports_the_chest_x_ray(
+        page: Page, demo: Demo, tmp_path: Path) -> None:
+    uhid = demo.logins[PATIENT].uhid
     sign_in(page, demo, RADIOLOGIST)
     open_screen(page, "Work list")
     order = page.get_by_test_id("order").filter(has_text="XR Chest 2 Views")
     expect(order).to_have_count(1)
     expect(order).to_contain_text("Priya Patient")
-    # The study is uploaded on the results screen, for this patient.
+    # The study is uploaded on the results screen, for this patient, against the order: the
+    # link opens it with her found and the upload filed under the order.
     upload = order.get_by_role("link", name="Results and studies")
-    expect(upload).to_have_attribute("href", re.compile(
-        rf"^#/results\?uhid={demo.logins[PATIENT].uhid}&order="))
+    expect(upload).to_have_attribute("href", re.compile(rf"^#/results\?uhid={uhid}&order="))
+    upload.click()
+    expect(page.get_by_role("heading", level=1, name="Imaging")).to_be_visible()
+    expect(page.get_by_role("heading", name="Priya Patient")).to_be_visible()
+    form = page.get_by_test_id("study-upload")
+    expect(form.get_by_role("note")).to_contain_text("filed against the order")
+    files = []
+    for n, data in enumerate(ct_study(uhid, 2, series=1, rows=64, columns=64,
+                                      patient_name="Patient^Priya", description="XR chest")):
+        path = tmp_path / f"slice-{n}.dcm"
+        path.write_bytes(data)
+        files.append(str(path))
+    form.get_by_label("DICOM files or ZIP").set_input_files(files)
+    form.get_by_role("button", name="Upload").click()
+    expect(form.get_by_role("status")).to_contain_text("Study uploaded", timeout=60_000)
+    with httpx.Client(base_url=demo.base_url) as client:
+        mine = client.get("/api/v1/orders", headers=token_of(client, demo, RADIOLOGIST)).json()
+    linked = [o for o in mine if o["code"]["code"] == "36643-5"]
+    assert len(linked) == 1 and linked[0]["study_record"], linked
+
+    open_screen(page, "Work list")
     report = order.get_by_role("form", name="Report: Chest X-ray, 2 views")
     report.get_by_role("button", name="File the report").click()
     expect(report.get_by_role("alert")).to_be_visible()
