@@ -20,7 +20,7 @@ import {
 } from "../lib/orders";
 import { outcome } from "../lib/outcome";
 import { namesOf, useDirectoryEntries } from "../lib/useDirectory";
-import { ErrorAlert, Loading } from "./common";
+import { ErrorAlert, Loading, TroubleAlert } from "./common";
 import { OrderItem, orderTitle } from "./OrderItem";
 
 type Trouble = { lead: string; lines: string[]; fields: OrderField[] };
@@ -231,18 +231,7 @@ export function OrderPanel({ uhid, encounterId }: { uhid: string; encounterId: s
           {t("orders.place")}
         </button>
       </form>
-      {trouble && (
-        <div role="alert" className="alert" id={alertId}>
-          <p>{trouble.lead}</p>
-          {trouble.lines.length > 0 && (
-            <ul className="alert-list">
-              {trouble.lines.map((line, i) => (
-                <li key={i}>{line}</li>
-              ))}
-            </ul>
-          )}
-        </div>
-      )}
+      <TroubleAlert trouble={trouble} id={alertId} />
       {placed && (
         <p className="success" role="status">
           {placed()}

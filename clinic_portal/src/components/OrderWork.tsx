@@ -23,6 +23,7 @@ import {
 } from "../lib/orders";
 import { outcome } from "../lib/outcome";
 import { orderTitle } from "./OrderItem";
+import { TroubleAlert } from "./common";
 
 type Trouble = { lead: string; lines: string[]; fields: string[] };
 
@@ -33,22 +34,6 @@ function troubleOf(errors: { field: string; message: string }[]): Trouble {
     lines: lines.length === 1 ? [] : lines,
     fields: errors.map((e) => e.field),
   };
-}
-
-function TroubleAlert({ trouble, id }: { trouble: Trouble | null; id: string }) {
-  if (!trouble) return null;
-  return (
-    <div role="alert" className="alert" id={id}>
-      <p>{trouble.lead}</p>
-      {trouble.lines.length > 0 && (
-        <ul className="alert-list">
-          {trouble.lines.map((line, i) => (
-            <li key={i}>{line}</li>
-          ))}
-        </ul>
-      )}
-    </div>
-  );
 }
 
 export function OrderWork({ order, onChanged }: { order: OrderOut; onChanged: (order: OrderOut) => void }) {

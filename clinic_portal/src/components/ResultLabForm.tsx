@@ -20,6 +20,7 @@ import {
 import { parseNumber } from "../lib/fhirWrite";
 import { problemDetail, problemFieldErrors } from "../lib/format";
 import { outcome } from "../lib/outcome";
+import { TroubleAlert } from "./common";
 
 type Trouble = { lead: string; lines: string[]; fields: LabField[] };
 
@@ -187,18 +188,7 @@ export function ResultLabForm({ uhid, onSaved }: { uhid: string; onSaved: () => 
           {t("results.lab.save")}
         </button>
       </form>
-      {trouble && (
-        <div role="alert" className="alert" id={alertId}>
-          <p>{trouble.lead}</p>
-          {trouble.lines.length > 0 && (
-            <ul className="alert-list">
-              {trouble.lines.map((line, i) => (
-                <li key={i}>{line}</li>
-              ))}
-            </ul>
-          )}
-        </div>
-      )}
+      <TroubleAlert trouble={trouble} id={alertId} />
       <p role="status" className="write-status">
         {status?.()}
       </p>

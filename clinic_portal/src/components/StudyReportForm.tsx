@@ -7,6 +7,7 @@ import { t } from "../i18n";
 import { buildImagingReport, EMPTY_REPORT, type ReportField, type ReportInput } from "../lib/fhirResults";
 import { problemDetail, problemFieldErrors } from "../lib/format";
 import { outcome } from "../lib/outcome";
+import { TroubleAlert } from "./common";
 
 type Trouble = { lead: string; lines: string[]; fields: ReportField[] };
 
@@ -100,18 +101,7 @@ export function StudyReportForm({ uhid, studyId, onFiled }: { uhid: string; stud
       <button type="submit" className="primary" disabled={sending} aria-busy={sending}>
         {t("results.report.save")}
       </button>
-      {trouble && (
-        <div role="alert" className="alert" id={alertId}>
-          <p>{trouble.lead}</p>
-          {trouble.lines.length > 0 && (
-            <ul className="alert-list">
-              {trouble.lines.map((line, i) => (
-                <li key={i}>{line}</li>
-              ))}
-            </ul>
-          )}
-        </div>
-      )}
+      <TroubleAlert trouble={trouble} id={alertId} />
       <p role="status" className="write-status">
         {status?.()}
       </p>

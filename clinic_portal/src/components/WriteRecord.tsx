@@ -30,6 +30,7 @@ import {
   type VitalsInput,
 } from "../lib/fhirWrite";
 import { outcome } from "../lib/outcome";
+import { TroubleAlert } from "./common";
 
 type Kind = "note" | "diagnosis" | "allergy" | "vitals";
 
@@ -330,18 +331,7 @@ export function WriteRecord({ uhid, onSaved }: { uhid: string; onSaved: (count: 
           {t("write.save")}
         </button>
       </form>
-      {trouble && (
-        <div role="alert" className="alert" id={alertId}>
-          <p>{trouble.lead}</p>
-          {trouble.lines.length > 0 && (
-            <ul className="alert-list">
-              {trouble.lines.map((line, i) => (
-                <li key={i}>{line}</li>
-              ))}
-            </ul>
-          )}
-        </div>
-      )}
+      <TroubleAlert trouble={trouble} id={alertId} />
       <p role="status" className="write-status">
         {status}
       </p>

@@ -19,6 +19,24 @@ export function ErrorAlert({ message }: { message: string }) {
   );
 }
 
+/** A form's refusal: one lead sentence, and the problems one per line when there are several
+ * (each also marked on its field). `id` is what the fields' aria-describedby point to. */
+export function TroubleAlert({ trouble, id }: { trouble: { lead: string; lines: readonly string[] } | null; id: string }) {
+  if (!trouble) return null;
+  return (
+    <div role="alert" className="alert" id={id}>
+      <p>{trouble.lead}</p>
+      {trouble.lines.length > 0 && (
+        <ul className="alert-list">
+          {trouble.lines.map((line, i) => (
+            <li key={i}>{line}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 export function Badge({ tone, children }: { tone: string; children: ReactNode }) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }
