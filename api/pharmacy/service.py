@@ -23,6 +23,7 @@ from sqlalchemy import CursorResult, Select, and_, exists, func, or_, select, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api.db.base import utcnow
 from api.deps import Principal
@@ -236,16 +237,19 @@ def _own_item(session: Session, organization_id: uuid.UUID, item_id: uuid.UUID) 
     return item
 
 
-def _sync_alert(session: Session, item_id: uuid.UUID) -> bool:
+def _sync_alert(session: Session, item_id: uuid.UUID, *, clear: bool = True) -> bool:
     """Raise the reorder alert if the item is below its point and was not yet alerted (one
     alert per crossing: the conditional UPDATE lets one request through, whatever races);
-    clear it once stock is back at or above. Whether an alert was raised."""
+    clear it once stock is back at or above (`clear`: stock that only fell cannot be back).
+    Whether an alert was raised."""
     now = utcnow()
     raised = _rowcount(session.execute(
         update(InventoryItem)
         .where(InventoryItem.id == item_id, InventoryItem.on_hand < InventoryItem.reorder_point,
                InventoryItem.alerted_at.is_(None))
         .values(alerted_at=now).execution_options(synchronize_session=False))) == 1
+    if not raised and not clear:
+        return False
     if not raised:
         session.execute(
             update(InventoryItem)
@@ -496,16 +500,16 @@ def take_from_lot(session: Session, *, organization_id: uuid.UUID, lot_id: uuid.
         raise NotFound("no such lot in your stock")
     item = session.get(InventoryItem, lot.item_id)
     assert item is not None
-    refusal = lot_refusal(session, lot.id, today=day)
-    if refusal is not None:
-        raise Conflict(refusal)
-    taken = _rowcount(session.execute(
+    # The conditional UPDATE is the check (expired, recalled, too few left): why it refused
+    # is worked out only when it did.
+    left = session.execute(
         update(InventoryLot)
         .where(InventoryLot.id == lot.id, InventoryLot.quantity >= quantity,
                InventoryLot.expiry >= day, ~_recalled(item, lot.lot_number))
         .values(quantity=InventoryLot.quantity - quantity)
-        .execution_options(synchronize_session=False)))
-    if taken != 1:
+        .returning(InventoryLot.quantity)
+        .execution_options(synchronize_session=False)).scalar_one_or_none()
+    if left is None:
         session.refresh(lot)
         raise Conflict(lot_refusal(session, lot.id, today=day) or
                        f"only {lot.quantity} units are left in lot {lot.lot_number}")
@@ -516,9 +520,9 @@ def take_from_lot(session: Session, *, organization_id: uuid.UUID, lot_id: uuid.
         .execution_options(synchronize_session=False)))
     if decremented != 1:  # the item's count is the lots' sum: this is a broken invariant
         raise Conflict("the item's stock is lower than its lot's; nothing was taken")
-    _sync_alert(session, item.id)
-    session.refresh(lot)
-    session.refresh(item)
+    _sync_alert(session, item.id, clear=False)
+    set_committed_value(lot, "quantity", left)  # as the UPDATE left it, without a SELECT
+    session.expire(item)
     return lot
 
 

@@ -27,6 +27,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, and_, case, exists, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api.db.base import utcnow
 from api.deps import Principal
@@ -410,7 +411,7 @@ def dispense(session: Session, ports: RecordPorts, *, principal: Principal,
         session, ports, author_id=principal.user_id, author_org_id=principal.organization_id,
         patient=patient, resource=resource, category=category)
     total = Prescription.quantity * (1 + Prescription.refills)
-    claimed = _rowcount(session.execute(
+    claimed = session.execute(
         update(Prescription)
         .where(Prescription.id == p.id, Prescription.status == PrescriptionStatus.active.value,
                Prescription.dispensed + quantity <= total)
@@ -419,11 +420,14 @@ def dispense(session: Session, ports: RecordPorts, *, principal: Principal,
                              PrescriptionStatus.completed.value),
                             else_=PrescriptionStatus.active.value),
                 updated_at=utcnow())
-        .execution_options(synchronize_session=False)))
-    if claimed != 1:
+        .returning(Prescription.dispensed, Prescription.status, Prescription.updated_at)
+        .execution_options(synchronize_session=False)).one_or_none()
+    if claimed is None:
         session.refresh(p)
         _dispensable_state(p, quantity)
         raise Conflict("the prescription changed meanwhile")
+    for name, value in zip(("dispensed", "status", "updated_at"), claimed, strict=True):
+        set_committed_value(p, name, value)  # as the UPDATE left it, without a SELECT
     # Stock: never below zero, whatever races (a Conflict rolls the claim back with it).
     taken = pharmacy.take_from_lot(session, organization_id=principal.organization_id,
                                    lot_id=lot.id, quantity=quantity, today=day)
@@ -432,5 +436,4 @@ def dispense(session: Session, ports: RecordPorts, *, principal: Principal,
                    quantity=quantity, dispensed_by=principal.user_id, record_id=record.id)
     session.add(row)
     session.flush()
-    session.refresh(p)
     return Dispensed(row, p, taken)
