@@ -13,6 +13,7 @@ from starlette.formparsers import MultiPartParser
 
 from api.audit.router import router as audit_router
 from api.background import attach_background
+from api.billing.router import router as billing_router
 from api.composition import Container, build_container
 from api.consent.router import router as consent_router
 from api.db.session import SYSTEM, session_scope
@@ -27,6 +28,7 @@ from api.imaging.router import (
     authorise_upload_request,
 )
 from api.imaging.router import router as imaging_router
+from api.insurance.router import router as insurance_router
 from api.logging_setup import configure_logging
 from api.middleware import (
     AccessLog,
@@ -39,6 +41,7 @@ from api.middleware import (
 from api.notifications.router import router as notifications_router
 from api.openapi_docs import document_problem_responses
 from api.orders.router import router as orders_router
+from api.payments.router import router as payments_router
 from api.pharmacy.router import router as pharmacy_router
 from api.portal import mount_portal, portal_build, portal_headers
 from api.prescriptions.router import router as prescriptions_router
@@ -65,6 +68,9 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (orders_router, API_PREFIX),
     (pharmacy_router, API_PREFIX),
     (prescriptions_router, API_PREFIX),
+    (billing_router, API_PREFIX),
+    (payments_router, API_PREFIX),
+    (insurance_router, API_PREFIX),
 ]
 
 

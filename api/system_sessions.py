@@ -29,6 +29,10 @@ from typing import Any
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIRouter
 
+from api.billing import sessions as billing_sessions
+from api.insurance import sessions as insurance_sessions
+from api.payments import sessions as payments_sessions
+
 SIGN_IN = ("sign-in machinery: accounts, sessions, refresh tokens, SIWE nonces and mailed "
            "account tokens (email confirmation, password reset) are looked up before there "
            "is a tenant (system-only tables)")
@@ -150,6 +154,9 @@ SYSTEM_SESSION_ROUTES: dict[str, str] = {
     "GET /bench/schedule-rows": BENCHMARK,
     "GET /bench/prescription-rows": PHARMACY_BENCHMARK,
 }
+# Billing, payments and insurance keep their lists beside their code.
+for _context in (billing_sessions, payments_sessions, insurance_sessions):
+    SYSTEM_SESSION_ROUTES.update(_context.SYSTEM_SESSION_ROUTES)
 
 # Code that opens `session_scope(..., SYSTEM)` itself, outside any route.
 SYSTEM_SESSION_MODULES: dict[str, str] = {
@@ -168,6 +175,8 @@ SYSTEM_SESSION_MODULES: dict[str, str] = {
     "api.notifications.reminders": "reminders of every organisation's confirmed "
                                    "appointments, to their patients (of no organisation)",
 }
+for _context in (billing_sessions, payments_sessions, insurance_sessions):
+    SYSTEM_SESSION_MODULES.update(_context.SYSTEM_SESSION_MODULES)
 
 
 def route_keys(routers: Iterable[tuple[APIRouter, str]], dependency: Any, *,

@@ -75,11 +75,27 @@ PERMISSIONS: dict[str, str] = {
     "prescription:read": "List prescriptions (a patient's own; a prescriber's own; a "
                          "pharmacy's queue)",
     "dispense:write": "Dispense the pharmacy's prescriptions from its stock",
+    "price:read": "Read the organisation's price list",
+    "price:write": "Add prices (new versions by date) to the organisation's price list",
+    "billing:read": "List and read invoices (a patient's own; the organisation's) and their "
+                    "PDFs",
+    "billing:write": "Add manual charges, issue and void the organisation's invoices, write "
+                     "credit notes",
+    "payment:collect": "Take cash and card payments at the desk and refund payments",
+    "payment:pay": "Pay one's own invoices online",
+    "coverage:read": "Read insurance coverages (a patient's own; of patients the organisation "
+                     "bills; an insurer's members) and check eligibility",
+    "coverage:write": "Record a patient's insurance coverage (the patient, or the helpdesk)",
+    "claim:read": "List and read claims (the organisation's; an insurer's queue; a "
+                  "patient's own)",
+    "claim:submit": "Submit claims for the organisation's invoices to an insurer",
+    "claim:adjudicate": "Adjudicate claims addressed to the insurer",
+    "report:read": "Read the organisation's revenue, receivables and claims reports",
 }
 
 SYSTEM_ONLY_PERMISSIONS = frozenset({"organization:create", "platform_auditor:create"})
 # Held only by patients, for their own records: no organisation can hand these to staff.
-PATIENT_ONLY_PERMISSIONS = frozenset({"consent:grant"})
+PATIENT_ONLY_PERMISSIONS = frozenset({"consent:grant", "payment:pay"})
 
 _STAFF_BASE = {"directory:read", "organization:read", "consent:read"}
 _CLINICAL = _STAFF_BASE | {"patient:read", "access:check"}
@@ -99,25 +115,34 @@ _PERFORMING = frozenset({"order:perform", "order:read"})
 # Prescriptions: physicians prescribe; pharmacists dispense (their pharmacy's queue).
 _PRESCRIBING = frozenset({"prescription:write", "prescription:read"})
 _DISPENSING = frozenset({"dispense:write", "prescription:read"})
+# Billing: the desk (helpdesk, a pharmacy's counter) charges, issues, takes payments and
+# submits claims; administrators also keep the price list and read the reports; insurers
+# adjudicate the claims addressed to them.
+_BILLING_DESK = frozenset({"price:read", "billing:read", "billing:write", "payment:collect",
+                           "coverage:read", "coverage:write", "claim:read", "claim:submit"})
+_BILLING_ADMIN = _BILLING_DESK | {"price:write", "report:read"}
+_ADJUDICATING = frozenset({"coverage:read", "claim:read", "claim:adjudicate"})
 
 DEFAULT_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.patient: frozenset({"directory:read", "consent:grant", "consent:read", "audit:read",
                              "appointment:book", "appointment:read", "order:read",
-                             "prescription:read"} | _RECORDS),
+                             "prescription:read", "billing:read", "payment:pay",
+                             "coverage:read", "coverage:write", "claim:read"} | _RECORDS),
     Role.physician: frozenset(_CLINICAL | _RECORDS | _PRACTICE | _ORDERING | _PRESCRIBING
                               | {"breakglass:use", "catalog:read"}),
     Role.nurse: frozenset(_CLINICAL | _RECORDS | _PRACTICE | {"breakglass:use"}),
     Role.lab_technician: frozenset(_CLINICAL | _RECORDS | _PRACTICE | _PERFORMING),
     Role.radiologist: frozenset(_CLINICAL | _RECORDS | _PRACTICE | _PERFORMING),
-    Role.pharmacist: frozenset(_CLINICAL | _RECORDS | _STOCK | _DISPENSING),
+    Role.pharmacist: frozenset(_CLINICAL | _RECORDS | _STOCK | _DISPENSING | _BILLING_DESK),
     Role.drug_vendor: frozenset(_STAFF_BASE | _VENDING),
-    Role.helpdesk: frozenset(_CLINICAL | _PRACTICE | {"member:read", "appointment:book"}),
+    Role.helpdesk: frozenset(_CLINICAL | _PRACTICE | _BILLING_DESK
+                             | {"member:read", "appointment:book"}),
     Role.org_admin: frozenset(
-        _STAFF_BASE | _PRACTICE
+        _STAFF_BASE | _PRACTICE | _BILLING_ADMIN
         | {"organization:update", "member:create", "member:read", "member:update",
            "role:read", "role:update"}
     ),
-    Role.insurer: frozenset(_STAFF_BASE | {"access:check", "record:read"}),
+    Role.insurer: frozenset(_STAFF_BASE | _ADJUDICATING | {"access:check", "record:read"}),
     Role.auditor: frozenset(_STAFF_BASE | {"member:read", "role:read", "audit:read"}),
     Role.platform_auditor: frozenset({"directory:read", "organization:read", "audit:read"}),
     Role.system_admin: frozenset(PERMISSIONS),
