@@ -46,6 +46,7 @@ from api.pharmacy.router import router as pharmacy_router
 from api.portal import mount_portal, portal_build, portal_headers
 from api.prescriptions.router import router as prescriptions_router
 from api.records.router import router as records_router
+from api.reports.router import router as reports_router
 from api.scheduling.router import router as scheduling_router
 from api.settings import Settings, load_settings
 from api.system_sessions import check_routes as check_system_session_routes
@@ -71,6 +72,7 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (billing_router, API_PREFIX),
     (payments_router, API_PREFIX),
     (insurance_router, API_PREFIX),
+    (reports_router, API_PREFIX),
 ]
 
 

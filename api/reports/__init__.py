@@ -1,0 +1,1 @@
+"""reports context: the organisation's revenue, receivables and claims, computed with SQL aggregates."""
