@@ -1,1 +1,2 @@
-"""reports context: the organisation's revenue, receivables and claims, computed with SQL aggregates."""
+"""The reports context: the organisation's revenue, receivables and claims, computed with
+SQL aggregates."""
