@@ -13,6 +13,7 @@ from starlette.formparsers import MultiPartParser
 
 from api.audit.router import router as audit_router
 from api.background import attach_background
+from api.billing.price_router import router as price_router
 from api.billing.router import router as billing_router
 from api.composition import Container, build_container
 from api.consent.router import router as consent_router
@@ -69,6 +70,7 @@ ROUTERS: list[tuple[APIRouter, str]] = [
     (orders_router, API_PREFIX),
     (pharmacy_router, API_PREFIX),
     (prescriptions_router, API_PREFIX),
+    (price_router, API_PREFIX),
     (billing_router, API_PREFIX),
     (payments_router, API_PREFIX),
     (insurance_router, API_PREFIX),
