@@ -43,6 +43,11 @@ const PurchaseOrdersHome = lazy(() =>
 const VendorCatalogue = lazy(() => import("./components/VendorCatalogue").then((m) => ({ default: m.VendorCatalogue })));
 
 const OrdersHome = lazy(() => import("./components/OrdersHome").then((m) => ({ default: m.OrdersHome })));
+const BillsHome = lazy(() => import("./components/BillsHome").then((m) => ({ default: m.BillsHome })));
+const BillingDesk = lazy(() => import("./components/BillingDesk").then((m) => ({ default: m.BillingDesk })));
+const PriceListHome = lazy(() => import("./components/PriceListHome").then((m) => ({ default: m.PriceListHome })));
+const ClaimQueue = lazy(() => import("./components/ClaimQueue").then((m) => ({ default: m.ClaimQueue })));
+const ReportsHome = lazy(() => import("./components/ReportsHome").then((m) => ({ default: m.ReportsHome })));
 const OrderWorklist = lazy(() => import("./components/OrderWorklist").then((m) => ({ default: m.OrderWorklist })));
 
 type View = { kind: "starting" } | { kind: "signed-out"; notice: string } | { kind: "signed-in"; me: Me };
@@ -211,6 +216,16 @@ function ScreenView({ screen, me }: { screen: ScreenId | null; me: Me }) {
       return <OrdersHome me={me} />;
     case "worklist":
       return <OrderWorklist me={me} />;
+    case "bills":
+      return <BillsHome me={me} />;
+    case "billing":
+      return <BillingDesk me={me} />;
+    case "prices":
+      return <PriceListHome me={me} />;
+    case "claims":
+      return <ClaimQueue me={me} />;
+    case "reports":
+      return <ReportsHome me={me} />;
     case "inbox":
       return <NotificationInbox me={me} />;
     case "settings/notifications":

@@ -23,6 +23,11 @@ export type ScreenId =
   | "stock"
   | "purchase-orders"
   | "catalogue"
+  | "bills"
+  | "billing"
+  | "prices"
+  | "claims"
+  | "reports"
   | "inbox"
   | "settings/notifications";
 
@@ -126,6 +131,26 @@ const RULES: readonly (Screen & { allowed: (me: Who) => boolean })[] = [
     allowed: (me) =>
       !me.roles.includes("patient") && hasOrg(me) && me.permissions.includes("order:place") && me.permissions.includes("order:read"),
   },
+  // Billing: a patient's bills; the desk's billing; the administrator's price list and
+  // reports; the insurer's claim queue.
+  {
+    id: "bills",
+    title: "billing.nav.bills",
+    allowed: (me) => me.roles.includes("patient") && me.permissions.includes("billing:read"),
+  },
+  {
+    id: "billing",
+    title: "billing.nav.desk",
+    allowed: (me) =>
+      !me.roles.includes("patient") && hasOrg(me) && me.permissions.includes("billing:read") && me.permissions.includes("billing:write"),
+  },
+  { id: "prices", title: "finance.nav.prices", allowed: (me) => hasOrg(me) && me.permissions.includes("price:write") },
+  {
+    id: "claims",
+    title: "finance.nav.claims",
+    allowed: (me) => hasOrg(me) && me.permissions.includes("claim:adjudicate") && me.permissions.includes("claim:read"),
+  },
+  { id: "reports", title: "finance.nav.reports", allowed: (me) => hasOrg(me) && me.permissions.includes("report:read") },
 ];
 
 /** Everyone's own settings, after the screens of their work (App appends them to screensFor). */

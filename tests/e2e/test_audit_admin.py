@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e import journeys
 from tests.e2e.conftest import Demo, check_accessibility, console, screenshots
 
 HASH = re.compile(r"^0x[0-9a-f]{64}$", re.IGNORECASE)
@@ -36,11 +37,8 @@ def local_input(at: datetime) -> str:
 
 
 def sign_in(page: Page, demo: Demo, email: str, password: str | None = None) -> None:
-    page.goto(demo.base_url + "/", wait_until="networkidle")
-    form = page.get_by_test_id("signin-form")
-    form.locator("input[type=email]").fill(email)
-    form.locator("input[type=password]").fill(password or demo.password)
-    page.get_by_role("button", name="Sign in").click()
+    """Sign in without waiting for the signed-in header (these tests check what follows)."""
+    journeys.sign_in(page, demo, email, password, wait=False)
 
 
 def signed_in(page: Page, demo: Demo, email: str, name: str, password: str | None = None) -> None:

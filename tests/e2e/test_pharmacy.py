@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Demo, check_accessibility, console, screenshots
+from tests.e2e.journeys import check_in_tomorrow, open_screen, sign_in, token_of
 
 pytestmark = pytest.mark.xdist_group("tests/e2e/test_pharmacy.py")
 
@@ -31,18 +32,6 @@ HELPDESK = "helpdesk@hospital.demo"
 METFORMIN = "metformin hydrochloride 500 MG Oral Tablet"
 
 
-def sign_in(page: Page, demo: Demo, email: str) -> None:
-    page.goto(demo.base_url + "/", wait_until="networkidle")
-    form = page.get_by_test_id("signin-form")
-    form.get_by_label("Email").fill(email)
-    form.get_by_label("Password").fill(demo.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("me-name")).to_be_visible()
-
-
-def open_screen(page: Page, name: str) -> None:
-    page.get_by_role("navigation").get_by_role("link", name=name, exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
 def stock_item(page: Page, name: str) -> Locator:
@@ -216,40 +205,10 @@ def test_the_pharmacist_receives_part_of_it_and_the_stock_rises_by_as_much(
     expect(item.get_by_text("Below reorder point")).to_have_count(0)
 
 
-def token_of(client: httpx.Client, demo: Demo, email: str) -> dict[str, str]:
-    r = client.post("/api/v1/auth/token", data={"username": email, "password": demo.password})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def check_in_tomorrow(demo: Demo) -> None:
-    """The front desk books Priya with Dr. Farah Khan tomorrow and checks her in: the
-    encounter the physician prescribes in is open (booking is tested elsewhere)."""
-    with httpx.Client(base_url=demo.base_url) as client:
-        desk = token_of(client, demo, HELPDESK)
-        found = client.get("/api/v1/directory/practitioners", headers=desk,
-                           params={"q": "Farah"})
-        assert found.status_code == 200, found.text
-        physician = found.json()[0]["id"]
-        day = (datetime.now(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0,
-                                                                 microsecond=0)
-        slots = client.get("/api/v1/slots", headers=desk, params={
-            "practitioner": physician, "start": day.isoformat(),
-            "end": (day + timedelta(days=1)).isoformat()})
-        assert slots.status_code == 200 and slots.json(), slots.text
-        booked = client.post("/api/v1/appointments", headers=desk, json={
-            "practitioner": physician, "start": slots.json()[0]["start"],
-            "patient": demo.logins[PATIENT].uhid})
-        assert booked.status_code == 201, booked.text
-        appointment = booked.json()["id"]
-        confirmed = client.post(f"/api/v1/appointments/{appointment}/confirm", headers=desk)
-        assert confirmed.status_code == 200, confirmed.text
-        arrived = client.post(f"/api/v1/appointments/{appointment}/check-in", headers=desk)
-        assert arrived.status_code == 200, arrived.text
 
 
 def test_the_physician_prescribes_in_the_encounter(page: Page, demo: Demo) -> None:
-    check_in_tomorrow(demo)
+    check_in_tomorrow(demo, patient=PATIENT, helpdesk=HELPDESK)
     sign_in(page, demo, PHYSICIAN)
     open_screen(page, "Calendar")
     page.get_by_role("button", name="Next day").click()

@@ -9,15 +9,13 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from api.middleware import PORTAL_CSP
+from tests.e2e import journeys
 from tests.e2e.conftest import PHONE, Demo, check_accessibility, console, screenshots
 
 
 def sign_in(page: Page, demo: Demo, email: str, password: str | None = None) -> None:
-    page.goto(demo.base_url + "/", wait_until="networkidle")
-    form = page.get_by_test_id("signin-form")
-    form.get_by_label("Email").fill(email)
-    form.get_by_label("Password").fill(password or demo.password)
-    page.get_by_role("button", name="Sign in").click()
+    """Sign in without waiting for the signed-in header (these tests check what follows)."""
+    journeys.sign_in(page, demo, email, password, wait=False)
 
 
 def unlock_wallet(page: Page, demo: Demo, address: str) -> None:

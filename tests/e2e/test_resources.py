@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Demo, check_accessibility, screenshots
-from tests.e2e.test_scheduling import open_screen, pick_slot, sign_in
+from tests.e2e.journeys import open_screen, sign_in
+from tests.e2e.test_scheduling import pick_slot
 
 pytestmark = pytest.mark.xdist_group("tests/e2e/test_resources.py")
 

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Demo, check_accessibility, console, screenshots
+from tests.e2e.journeys import open_screen, sign_in
 
 # The tests follow one visit from booking to follow-up, in order, on one served demo.
 pytestmark = pytest.mark.xdist_group("tests/e2e/test_scheduling.py")
@@ -25,18 +26,6 @@ HELPDESK = "helpdesk@hospital.demo"
 ORG_ADMIN = "orgadmin@hospital.demo"
 
 
-def sign_in(page: Page, demo: Demo, email: str) -> None:
-    page.goto(demo.base_url + "/", wait_until="networkidle")
-    form = page.get_by_test_id("signin-form")
-    form.get_by_label("Email").fill(email)
-    form.get_by_label("Password").fill(demo.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("me-name")).to_be_visible()
-
-
-def open_screen(page: Page, name: str) -> None:
-    page.get_by_role("navigation").get_by_role("link", name=name, exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
 def pick_slot(area: Locator, day_index: int) -> None:

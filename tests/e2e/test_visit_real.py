@@ -22,23 +22,16 @@ from playwright.sync_api import Page, expect
 
 from scripts.services.smtp import SmtpServer
 from tests.e2e.conftest import RealDemo, check_accessibility, console, screenshots
+from tests.e2e.journeys import open_screen, sign_in
 from tests.e2e.test_account_email import only_link
 from tests.e2e.test_portal import unlock_wallet
-from tests.e2e.test_scheduling import open_screen, pick_slot, tomorrows
+from tests.e2e.test_scheduling import pick_slot, tomorrows
 
 PATIENT = "patient@ohms.demo"
 HOSPITAL_ADMIN = "orgadmin@hospital.demo"
 HELPDESK = "helpdesk@hospital.demo"
 PASSWORD = "Visit-Passw0rd-2026!"
 
-
-def sign_in(page: Page, demo: RealDemo, email: str, password: str | None = None) -> None:
-    page.goto(demo.base_url + "/", wait_until="networkidle")
-    form = page.get_by_test_id("signin-form")
-    form.get_by_label("Email").fill(email)
-    form.get_by_label("Password").fill(password or demo.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("me-name")).to_be_visible()
 
 
 def sign_out(page: Page) -> None:

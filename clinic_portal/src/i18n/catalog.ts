@@ -21,6 +21,8 @@ import * as scheduling from "./messages/scheduling";
 import * as inbox from "./messages/inbox";
 import * as orders from "./messages/orders";
 import * as pharmacy from "./messages/pharmacy";
+import * as billing from "./messages/billing";
+import * as finance from "./messages/finance";
 
 export type Lang = "en" | "hi";
 
@@ -42,6 +44,8 @@ const en = {
   ...inbox.en,
   ...orders.en,
   ...pharmacy.en,
+  ...billing.en,
+  ...finance.en,
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -64,6 +68,8 @@ const hi: Record<MessageKey, string> = {
   ...inbox.hi,
   ...orders.hi,
   ...pharmacy.hi,
+  ...billing.hi,
+  ...finance.hi,
 };
 
 export const catalog: Record<Lang, Record<MessageKey, string>> = { en, hi };

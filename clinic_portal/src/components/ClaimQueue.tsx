@@ -1,0 +1,12 @@
+import type { Me } from "../api/client";
+import { t } from "../i18n";
+
+export function ClaimQueue({ me }: { me: Me }) {
+  return (
+    <section aria-labelledby="page-title" data-me={me.id}>
+      <h1 id="page-title" className="page-title">
+        {t("finance.nav.claims")}
+      </h1>
+    </section>
+  );
+}
