@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.audit.service import AuditBatcher, on_batch_anchored
+from api.billing.charging import charge_pending
 from api.composition import Container
 from api.consent import service as consent
 from api.db.session import SYSTEM, session_scope
@@ -42,6 +43,11 @@ def attach_background(container: Container) -> BackgroundWorkers:
         with session_scope(container.sessions, SYSTEM) as session:
             return consent.reconcile_rejected(session) + consent.expire_consents(session)
 
+    def charge_events() -> int:
+        # Every organisation's events: the charging worker is platform machinery.
+        with session_scope(container.sessions, SYSTEM) as session:
+            return charge_pending(session)
+
     reminders = AppointmentReminders(
         container.sessions, confirmed_appointments_starting,
         before=timedelta(minutes=settings.reminder_before_minutes))
@@ -57,7 +63,9 @@ def attach_background(container: Container) -> BackgroundWorkers:
         container,
         [("audit-batcher", batcher.run_once), ("consent-reconcile", reconcile),
          # Reminders first: one queued in a pass is sent in the same pass.
-         ("appointment-reminders", reminders.run_once), ("email-outbox", emails.run_once)],
+         ("appointment-reminders", reminders.run_once), ("email-outbox", emails.run_once),
+         ("payment-simulator-webhooks", container.deliver_payment_webhooks),
+         ("billing-charges", charge_events)],
         event_handlers={
             "ConsentGranted": consent.on_consent_granted,
             "ConsentRevoked": consent.on_consent_revoked,

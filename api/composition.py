@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.access.gate import AccessGate, TreatingRelationship, VerifiedKfrags
 from api.access.journal import AccessJournal
+from api.billing.received import PaymentsOf
 from api.chain_gateway import ChainGateway
 from api.db.base import utcnow
 from api.db.session import make_engine, make_sessionmaker
@@ -31,6 +32,9 @@ from api.imaging.stores import DicomStores
 from api.notifications.mail import FileMailer, Mailer, SmtpMailer
 from api.notifications.service import queue_email
 from api.orders.relationships import OrderResults
+from api.payments.provider import PaymentProvider
+from api.payments.received import received_on
+from api.payments.simulator import WEBHOOK_PATH, SimulatedProvider, SimulatedWebhookDelivery
 from api.prescriptions.relationships import PrescriptionDispenses
 from api.scheduling.relationships import BookingReasons, OpenEncounters
 from api.settings import Settings
@@ -86,6 +90,13 @@ class Container:
     archives: BlobStore
     # Email: .eml files in data_dir/mail, or an SMTP server (sent by the email outbox worker).
     mailer: Mailer
+    # Online payments: the provider port's adapter (the embedded simulated provider unless
+    # configured otherwise) and, for the simulated one, its webhook sender (a worker task).
+    payment_provider: PaymentProvider
+    payment_webhooks: SimulatedWebhookDelivery | None
+    # What an invoice received (its PDF lists it): the payments context's answer, given to
+    # billing here so that billing never imports payments.
+    invoice_payments: PaymentsOf = received_on
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     # The grants/anchors mirror; set by api.background (it needs every context's handlers).
     indexer: Any = None
@@ -141,6 +152,10 @@ class Container:
         queue_email(session, user_id=user_id, kind=purpose.value, subject_id=str(token_id),
                     link_path=None)
 
+    def deliver_payment_webhooks(self) -> int:
+        """The simulated provider's due webhooks, delivered (none with a real provider)."""
+        return self.payment_webhooks.run_once() if self.payment_webhooks is not None else 0
+
     @property
     def siwe_chain_id(self) -> int:
         if self.settings.siwe_chain_id is not None:
@@ -174,6 +189,27 @@ def _jwt_secret(settings: Settings) -> bytes:
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value().encode()
     return _local_secret(settings, "jwt.key").encode()
+
+
+def _payment_webhook_secret(settings: Settings) -> bytes:
+    if settings.payment_webhook_secret is not None:
+        return settings.payment_webhook_secret.get_secret_value().encode()
+    return _local_secret(settings, "payment-webhook.key").encode()
+
+
+def build_payment_provider(settings: Settings, sessions: sessionmaker[Session]
+                           ) -> tuple[PaymentProvider, SimulatedWebhookDelivery | None]:
+    """The payment provider's adapter named by `payment_provider` (see api.payments.provider
+    for how a real one plugs in), and the simulated provider's webhook sender."""
+    if settings.payment_provider != "simulated":
+        raise ValueError(f"unknown OHMS_PAYMENT_PROVIDER {settings.payment_provider!r}")
+    assert settings.public_url is not None
+    secret = _payment_webhook_secret(settings)
+    provider = SimulatedProvider(sessions, secret=secret, public_url=settings.public_url,
+                                 tolerance_seconds=settings.payment_webhook_tolerance_seconds)
+    webhooks = SimulatedWebhookDelivery(
+        sessions, secret=secret, url=settings.public_url.rstrip("/") + WEBHOOK_PATH)
+    return provider, webhooks
 
 
 def _kek(settings: Settings) -> bytes:
@@ -239,6 +275,7 @@ def build_container(settings: Settings) -> Container:
     engine = make_engine(settings.effective_database_url, echo=settings.database_echo)
     kek = _kek(settings)
     sessions = make_sessionmaker(engine)
+    payment_provider, payment_webhooks = build_payment_provider(settings, sessions)
     container = Container(
         settings=settings,
         engine=engine,
@@ -280,6 +317,8 @@ def build_container(settings: Settings) -> Container:
         # A study archive is one blob: the largest upload plus its ZIP directory.
         archives=build_blob_store(settings, settings.max_study_bytes * 2),
         mailer=build_mailer(settings),
+        payment_provider=payment_provider,
+        payment_webhooks=payment_webhooks,
         treating_relationships=(
             OpenEncounters(window=timedelta(minutes=settings.encounter_write_window_minutes)),
             BookingReasons(), OrderResults(), PrescriptionDispenses()),

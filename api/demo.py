@@ -115,6 +115,7 @@ def seed_demo(container: Container) -> list[DemoLogin]:
     seed_demo_records(container)
     seed_demo_scheduling(container)
     seed_demo_pharmacy(container)
+    seed_demo_billing(container)
     return logins
 
 
@@ -491,3 +492,179 @@ def seed_demo_pharmacy(container: Container) -> None:
                 quantity=quantity, refills=refills, allergy_override_reason=None)
     except DomainError:
         return
+
+
+# --- demo billing: price lists, a coverage, invoices, a claim ------------------------------
+
+INSURER = "SecureLife Insurance"
+HOSPITAL_ADMIN = "orgadmin@hospital.demo"
+HOSPITAL_DESK = "helpdesk@hospital.demo"
+CONSULTATION = "https://ohms.health/fhir/CodeSystem/consultation"
+LOINC = "http://loinc.org"
+# The prices' first day: before any demo service, so every demo charge finds its price.
+DEMO_PRICES_FROM = date(2025, 1, 1)
+# (system, code, display, unit price in INR, tax rate, department): GST-like rates, 0 % for
+# consultations, 5 % or 12 % for medicines, 18 % for diagnostics. The consultation codes are
+# the practitioners' SNOMED CT specialties (api/billing/events.py consultation_code).
+HOSPITAL_PRICES: list[tuple[str, str, str, str, str, str]] = [
+    (CONSULTATION, "419192003", "Consultation \u2013 Internal medicine", "800.00", "0",
+     "Internal medicine"),
+    (CONSULTATION, "general", "Consultation \u2013 General practice", "500.00", "0",
+     "General practice"),
+    (LOINC, "4548-4", "Hemoglobin A1c", "450.00", "0.18", "Laboratory"),
+    (LOINC, "58410-2", "Complete blood count", "350.00", "0.18", "Laboratory"),
+    (LOINC, "57698-3", "Lipid panel", "600.00", "0.18", "Laboratory"),
+    (LOINC, "2345-7", "Glucose, serum", "120.00", "0.18", "Laboratory"),
+    (LOINC, "2160-0", "Creatinine, serum", "200.00", "0.18", "Laboratory"),
+    (LOINC, "3016-3", "TSH", "400.00", "0.18", "Laboratory"),
+    (LOINC, "36643-5", "Chest X-ray, 2 views", "900.00", "0.18", "Radiology"),
+    (LOINC, "30799-1", "CT head without contrast", "3500.00", "0.18", "Radiology"),
+    (RXNORM, METFORMIN[0], METFORMIN[1], "1.50", "0.12", "Pharmacy"),
+    (RXNORM, AMOXICILLIN[0], AMOXICILLIN[1], "5.00", "0.12", "Pharmacy"),
+    (RXNORM, PARACETAMOL[0], PARACETAMOL[1], "0.80", "0.05", "Pharmacy"),
+]
+PHARMACY_PRICES: list[tuple[str, str, str, str, str, str]] = [
+    (RXNORM, METFORMIN[0], METFORMIN[1], "1.40", "0.12", "Pharmacy"),
+    (RXNORM, AMOXICILLIN[0], AMOXICILLIN[1], "4.75", "0.12", "Pharmacy"),
+    (RXNORM, PARACETAMOL[0], PARACETAMOL[1], "0.75", "0.05", "Pharmacy"),
+]
+# Priya's coverage at SecureLife: INR 100 co-pay per claim, then 20 % co-insurance.
+DEMO_COVERAGE = ("SLI-2026-004512", "Family Health Silver", "100.00", "0.20")
+# Her three visits' services at the hospital, each becoming one invoice: (what the desk does
+# with it, [(kind, system, code, display, department, the record it documents)]). Paid in
+# full by card; part paid in cash (a balance left); claimed from her insurer.
+_VISITS: list[tuple[str, list[tuple[str, str, str, str, str, str | None]]]] = [
+    ("paid", [("consultation", CONSULTATION, "419192003",
+               "Consultation \u2013 Internal medicine", "Internal medicine", None)]),
+    ("part-paid", [("lab_order", LOINC, "57698-3", "Lipid panel", "Laboratory", None),
+                   ("lab_order", LOINC, "2345-7", "Glucose, serum", "Laboratory", None)]),
+    ("claimed", [("consultation", CONSULTATION, "419192003",
+                  "Consultation \u2013 Internal medicine", "Internal medicine",
+                  "DocumentReference"),
+                 ("lab_order", LOINC, "4548-4", "Hemoglobin A1c", "Laboratory", "Observation"),
+                 ("lab_order", LOINC, "58410-2", "Complete blood count", "Laboratory", None)]),
+]
+DEMO_CASH_PAYMENT = "400.00"
+_DEMO_EVENTS = uuid.UUID("6f1c9d52-3a0e-4c57-9d8e-0b7d3f1e2a41")
+
+
+def _demo_event_id(visit: str, n: int) -> uuid.UUID:
+    # The same source on every seed, so a second seed reports nothing new (UNIQUE kind, source).
+    return uuid.uuid5(_DEMO_EVENTS, f"{visit}/{n}")
+
+
+def _seed_price_list(session: Session, admin: User,
+                     items: list[tuple[str, str, str, str, str, str]]) -> None:
+    from decimal import Decimal
+
+    from api.billing import prices
+    from api.billing.models import PriceItem
+
+    if admin.organization_id is None or session.scalar(select(PriceItem.id).where(
+            PriceItem.organization_id == admin.organization_id).limit(1)) is not None:
+        return
+    principal = _staff_principal(session, admin)
+    for system, code, display, amount, rate, department in items:
+        prices.add_price(session, principal=principal,
+                         code=prices.ServiceCode(system, code, display), amount=Decimal(amount),
+                         currency="INR", tax_rate=Decimal(rate), valid_from=DEMO_PRICES_FROM,
+                         department=department)
+
+
+def seed_demo_billing(container: Container) -> None:
+    """City General Hospital's and Corner Pharmacy's price lists; Priya's coverage at
+    SecureLife Insurance; three invoices of hers at the hospital from billable events charged
+    by the charging worker: one paid by card, one part paid in cash, one claimed from her
+    insurer (in its queue). Through the services, as the desk would; idempotent: each step
+    looks at what the previous seed left (events are reported under fixed source ids)."""
+    from decimal import Decimal
+
+    from api.billing import invoices
+    from api.billing.charging import charge_pending
+    from api.billing.events import Billable, report_billable
+    from api.billing.models import BillableEventKind, Charge, Invoice, InvoiceStatus
+    from api.insurance import service as insurance
+    from api.insurance.models import Claim, Coverage
+    from api.payments import service as payments
+    from api.payments.models import PaymentMethod
+
+    with session_scope(container.sessions, SYSTEM) as session:
+        admin = session.scalar(select(User).where(User.email == HOSPITAL_ADMIN))
+        pharmacist = session.scalar(select(User).where(User.email == PHARMACIST))
+        if admin is not None:
+            _seed_price_list(session, admin, HOSPITAL_PRICES)
+        # Corner Pharmacy has no administrator in the demo: its list is entered in the
+        # pharmacist's name (the service records who added a price; the route checks roles).
+        if pharmacist is not None:
+            _seed_price_list(session, pharmacist, PHARMACY_PRICES)
+
+    with session_scope(container.sessions, SYSTEM) as session:
+        patient = session.scalar(select(User).where(User.email == DEMO_PATIENT))
+        insurer = session.scalar(select(Organization).where(Organization.name == INSURER))
+        hospital = session.scalar(select(Organization).where(Organization.name == HOSPITAL))
+        desk = session.scalar(select(User).where(User.email == HOSPITAL_DESK))
+        if patient is None or insurer is None or hospital is None or desk is None:
+            return
+        coverage = session.scalar(select(Coverage).where(Coverage.patient_id == patient.id,
+                                                         Coverage.insurer_id == insurer.id))
+        if coverage is None:
+            member, plan, copay, coinsurance = DEMO_COVERAGE
+            today = datetime.now(UTC).date()
+            coverage = insurance.record_coverage(
+                session, principal=_staff_principal(session, patient),
+                patient_uhid=patient.uhid, insurer_id=insurer.id, member_id=member, plan=plan,
+                valid_from=date(today.year, 1, 1), valid_to=date(today.year + 1, 12, 31),
+                copay=insurance.Price(Decimal(copay), "INR"), coinsurance=Decimal(coinsurance))
+        coverage_id = coverage.id
+        records_by_type = {r.resource_type: r.id for r in session.scalars(
+            select(Record).where(Record.patient_id == patient.id))}
+        patient_id, uhid, hospital_id = patient.id, patient.uhid, hospital.id
+        desk_id = desk.id
+
+    for visit, services in _VISITS:
+        with session_scope(container.sessions, SYSTEM) as session:
+            when = utcnow()
+            for n, (kind, system, code, display, department, record) in enumerate(services):
+                report_billable(session, Billable(
+                    kind=BillableEventKind(kind), source_id=_demo_event_id(visit, n),
+                    organization_id=hospital_id, patient_id=patient_id, code_system=system,
+                    code=code, display=display, occurred_at=when, department=department,
+                    record_id=records_by_type.get(record) if record else None,
+                    patient_uhid=uhid))
+            session.flush()
+            charge_pending(session)
+        with session_scope(container.sessions, SYSTEM) as session:
+            invoice = session.scalar(select(Invoice).join(Charge, Charge.invoice_id == Invoice.id)
+                                     .where(Charge.event_id.in_(_visit_event_ids(session, visit))))
+            desk_user = session.get(User, desk_id)
+            if invoice is None or desk_user is None:
+                return  # unpriced: the price list was not seeded
+            clerk = _staff_principal(session, desk_user)
+            if invoice.status == InvoiceStatus.draft.value:
+                invoice = invoices.issue_invoice(session, principal=clerk, invoice_id=invoice.id)
+            invoice_id, status, balance = invoice.id, invoice.status, Decimal(invoice.balance)
+        with session_scope(container.sessions, SYSTEM) as session:
+            clerk = _staff_principal(session, session.get_one(User, desk_id))
+            if visit == "paid" and status == InvoiceStatus.issued.value:
+                payments.collect_payment(
+                    session, principal=clerk, invoice_id=invoice_id,
+                    idempotency_key=f"demo-{invoice_id}", method=PaymentMethod.card,
+                    amount=balance, currency="INR", reference="Demo card payment")
+            elif visit == "part-paid" and status == InvoiceStatus.issued.value:
+                payments.collect_payment(
+                    session, principal=clerk, invoice_id=invoice_id,
+                    idempotency_key=f"demo-{invoice_id}", method=PaymentMethod.cash,
+                    amount=Decimal(DEMO_CASH_PAYMENT), currency="INR", reference=None)
+            elif visit == "claimed" and session.scalar(
+                    select(Claim.id).where(Claim.invoice_id == invoice_id)) is None:
+                insurance.submit_claim(session, principal=clerk, invoice_id=invoice_id,
+                                       coverage_id=coverage_id)
+
+
+def _visit_event_ids(session: Session, visit: str) -> list[uuid.UUID]:
+    from api.billing.models import BillableEvent
+
+    sources = [_demo_event_id(visit, n) for n in range(len(dict(_VISITS)[visit]))]
+    return list(session.scalars(select(BillableEvent.id)
+                                .where(BillableEvent.source_id.in_(sources))))
+

@@ -166,6 +166,24 @@ class Settings(BaseSettings):
     rate_limit_account_mail_per_client: str = "10/hour"
     rate_limit_account_mail_per_address: str = "3/hour"
 
+    # Online payments (api.payments): the provider port's adapter, and the secret its
+    # webhooks are signed with (OHMS-Signature, HMAC-SHA256 over the timestamp and the body).
+    payment_provider: str = Field(
+        default="simulated",
+        description="The online payment provider: \"simulated\", the embedded provider "
+                    "with its own checkout page (the only adapter today)",
+    )
+    payment_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="The secret shared with the payment provider that signs its webhooks; "
+                    "default is a random key kept in data_dir/secrets",
+    )
+    payment_webhook_tolerance_seconds: int = Field(
+        default=300, gt=0,
+        description="How far a webhook's signed timestamp may be from now (older or in the "
+                    "future) and still be accepted",
+    )
+
     max_request_bytes: int = 1_048_576
     benchmark_routes: bool = Field(
         default=False,

@@ -31,6 +31,31 @@ class Billable:
     quantity: int = 1
     department: str | None = None
     record_id: uuid.UUID | None = None
+    # The patient's UHID as the workflow holds it, shown to the desk with unpriced events.
+    patient_uhid: str | None = None
+
+
+# The service codes the workflows report under (lab tests and imaging by their order's code,
+# drugs by RxNorm): consultations by the practitioner's specialty (its SNOMED CT code), or
+# `general` for a practitioner without one.
+CONSULTATION_SYSTEM = "https://ohms.health/fhir/CodeSystem/consultation"
+GENERAL_CONSULTATION = "general"
+GENERAL_PRACTICE = "General practice"
+LABORATORY, RADIOLOGY, PHARMACY = "Laboratory", "Radiology", "Pharmacy"
+
+
+@dataclass(frozen=True)
+class ConsultationCode:
+    code: str
+    display: str
+    department: str
+
+
+def consultation_code(specialty_code: str | None, specialty: str | None) -> ConsultationCode:
+    """What a consultation with a practitioner of this specialty is billed as."""
+    name = specialty or GENERAL_PRACTICE
+    return ConsultationCode(code=specialty_code or GENERAL_CONSULTATION,
+                            display=f"Consultation \u2013 {name}"[:200], department=name[:100])
 
 
 def report_billable(session: Session, billable: Billable) -> None:
@@ -41,7 +66,8 @@ def report_billable(session: Session, billable: Billable) -> None:
         "code_system": billable.code_system, "code": billable.code,
         "display": billable.display[:200], "quantity": billable.quantity,
         "occurred_at": billable.occurred_at, "department": billable.department,
-        "record_id": billable.record_id, "status": BillableEventStatus.pending.value,
+        "record_id": billable.record_id, "patient_uhid": billable.patient_uhid,
+        "status": BillableEventStatus.pending.value,
         "attempts": 0, "created_at": billable.occurred_at,
     }
     insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql"

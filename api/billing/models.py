@@ -108,6 +108,8 @@ class BillableEvent(Base):
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id"), nullable=False, index=True)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    # Who, as the workflow knew them, for the desk (staff cannot read patients' accounts).
+    patient_uhid: Mapped[str | None] = mapped_column(String(14))
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     # The appointment, order or dispense (or bed-day) the event reports.
     source_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
@@ -156,9 +158,11 @@ class Invoice(Base):
         CheckConstraint("balance >= 0", name="balance_not_negative"),
         CheckConstraint("paid_total >= 0 AND insurer_total >= 0 AND credited_total >= 0",
                         name="settled_not_negative"),
-        # The balance is what is left: kept by every UPDATE, checked by the database.
+        # The balance is what is left: kept by every UPDATE, checked by the database (in
+        # cents: SQLite computes NUMERIC as binary floats).
         CheckConstraint("status = 'void' OR kind = 'credit_note' OR "
-                        "balance = total - paid_total - insurer_total - credited_total",
+                        "round(balance * 100) = round(total * 100) - round(paid_total * 100) "
+                        "- round(insurer_total * 100) - round(credited_total * 100)",
                         name="balance_is_what_is_left"),
         CheckConstraint("(status = 'draft') = (number IS NULL)", name="numbered_once_issued"),
         CheckConstraint("kind = 'invoice' OR credit_of_id IS NOT NULL",
@@ -175,6 +179,10 @@ class Invoice(Base):
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id"), nullable=False)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    # The patient's UHID as the invoice names them (patients' accounts are out of a tenant
+    # session's reach, so the desk's routes and the reports read it here, under row-level
+    # security, as orders do).
+    patient_uhid: Mapped[str] = mapped_column(String(32), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False,
                                       default=InvoiceKind.invoice.value)
     status: Mapped[str] = mapped_column(String(16), nullable=False,
@@ -223,7 +231,10 @@ class Charge(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("tax_rate >= 0 AND tax_rate < 1", name="tax_rate_range"),
-        CheckConstraint("total = net + tax", name="total_is_net_and_tax"),
+        # In cents: SQLite computes NUMERIC as binary floats (346.5 + 41.58 is not 388.08
+        # there); exact on PostgreSQL either way.
+        CheckConstraint("round(total * 100) = round(net * 100) + round(tax * 100)",
+                        name="total_is_net_and_tax"),
         CheckConstraint("event_id IS NOT NULL OR manual_reason IS NOT NULL "
                         "OR credit_of_id IS NOT NULL", name="has_a_source"),
         UniqueConstraint("event_id", name="uq_charges_event_id"),

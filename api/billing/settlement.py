@@ -9,12 +9,24 @@ from __future__ import annotations
 import enum
 import uuid
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import ColumnElement, Numeric, case, func, update
 from sqlalchemy.orm import Session
 
 from api.billing.models import PAYABLE, Invoice, InvoiceStatus
 from api.db.base import utcnow
+
+
+def _cents(amount: Any) -> ColumnElement[Decimal]:
+    """An amount in whole cents. SQLite does NUMERIC arithmetic in binary floats (1109.96 -
+    800.00 - 309.96 is not 0 there), so every comparison and every stored result is made in
+    cents or rounded to them; on PostgreSQL, exact already, this changes nothing."""
+    return func.round(amount * 100)
+
+
+def _money(amount: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
+    return func.round(amount, 2, type_=Numeric(14, 2))
 
 
 class Settled(enum.StrEnum):
@@ -34,9 +46,9 @@ def take(session: Session, *, invoice_id: uuid.UUID, amount: Decimal,
     result = session.execute(
         update(Invoice)
         .where(Invoice.id == invoice_id, Invoice.status.in_([s.value for s in PAYABLE]),
-               Invoice.balance >= amount)
-        .values({settled.value: column + amount, "balance": left,
-                 "status": case((left == 0, InvoiceStatus.paid.value),
+               _cents(Invoice.balance) >= _cents(amount))
+        .values({settled.value: _money(column + amount), "balance": _money(left),
+                 "status": case((_cents(left) == 0, InvoiceStatus.paid.value),
                                 else_=InvoiceStatus.partly_paid.value),
                  "updated_at": utcnow()})
         .returning(Invoice)
@@ -55,9 +67,10 @@ def give_back(session: Session, *, invoice_id: uuid.UUID, amount: Decimal,
         update(Invoice)
         .where(Invoice.id == invoice_id,
                Invoice.status.in_([*(s.value for s in PAYABLE), InvoiceStatus.paid.value]),
-               column >= amount)
-        .values({settled.value: column - amount, "balance": Invoice.balance + amount,
-                 "status": case((others == 0, InvoiceStatus.issued.value),
+               _cents(column) >= _cents(amount))
+        .values({settled.value: _money(column - amount),
+                 "balance": _money(Invoice.balance + amount),
+                 "status": case((_cents(others) == 0, InvoiceStatus.issued.value),
                                 else_=InvoiceStatus.partly_paid.value),
                  "updated_at": utcnow()})
         .returning(Invoice)

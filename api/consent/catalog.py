@@ -12,8 +12,14 @@ RECORD_CATEGORIES = frozenset({
 
 PURPOSES: dict[str, Purpose] = {
     "treatment": Purpose.TREATMENT,
+    "payment": Purpose.CLAIM,  # FHIR's and ABDM's name; listed first so CLAIM answers "claim"
     "claim": Purpose.CLAIM,
     "research": Purpose.RESEARCH,
     "emergency": Purpose.EMERGENCY,
 }
 PURPOSE_NAMES = {v: k for k, v in PURPOSES.items()}
+
+
+def canonical_purpose(name: str) -> str:
+    """The name a purpose is stored and logged under ("payment" is kept as "claim")."""
+    return PURPOSE_NAMES[PURPOSES[name]]

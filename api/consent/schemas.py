@@ -18,7 +18,7 @@ class GrantRequest(BaseModel):
                          description="An organisation id or a person's UHID")
     scope: str = Field(min_length=3, max_length=160,
                        description="category:<name> or record:<id>")
-    purpose: Literal["treatment", "claim", "research", "emergency"]
+    purpose: Literal["treatment", "claim", "payment", "research", "emergency"]
     expires_at: AwareDatetime
     data_from: AwareDatetime | None = None
     data_to: AwareDatetime | None = None
@@ -107,7 +107,7 @@ class AccessCheckRequest(BaseModel):
 
     patient: str = Field(min_length=14, max_length=20, description="The patient's UHID")
     scope: str = Field(max_length=160)
-    purpose: Literal["treatment", "claim", "research", "emergency"]
+    purpose: Literal["treatment", "claim", "payment", "research", "emergency"]
 
 
 class AccessCheckOut(BaseModel):

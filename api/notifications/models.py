@@ -33,6 +33,10 @@ class NotificationKind(enum.StrEnum):
     stock_below_reorder_point = "stock_below_reorder_point"
     # To the ordering physician: a lab rejected an order's specimen (a new order is needed).
     specimen_rejected = "specimen_rejected"
+    # To a patient: an organisation issued them an invoice (its amount stays in the portal).
+    invoice_issued = "invoice_issued"
+    # To the patient and the desk that submitted it: an insurer decided a claim.
+    claim_adjudicated = "claim_adjudicated"
 
 
 class EmailStatus(enum.StrEnum):

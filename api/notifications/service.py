@@ -56,6 +56,10 @@ EVENT_TEXTS: dict[NotificationKind, EventText] = {
     NotificationKind.specimen_rejected: EventText(
         "A lab rejected the specimen of an order you placed: a new order is needed.",
         "Specimen rejected", "#/orders"),
+    NotificationKind.invoice_issued: EventText(
+        "An invoice was issued to you.", "New invoice", "#/bills"),
+    NotificationKind.claim_adjudicated: EventText(
+        "An insurer decided a claim on an invoice.", "Claim decided", "#/bills"),
 }
 
 ACCOUNT_SUBJECTS: dict[AccountMailKind, str] = {
@@ -96,7 +100,7 @@ def notify_event(session: Session, *, user_id: uuid.UUID, kind: NotificationKind
 # records, which only patients get.
 STAFF_KINDS = frozenset({NotificationKind.stock_below_reorder_point,
                          NotificationKind.specimen_rejected})
-PATIENT_KINDS = frozenset({NotificationKind.break_glass})
+PATIENT_KINDS = frozenset({NotificationKind.break_glass, NotificationKind.invoice_issued})
 
 
 def kinds_for(*, patient: bool) -> list[NotificationKind]:

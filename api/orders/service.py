@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from api.billing.events import LABORATORY, RADIOLOGY, Billable, report_billable
+from api.billing.models import BillableEventKind
 from api.db.base import utcnow
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound
@@ -402,6 +404,16 @@ def resulted(session: Session, *, order: Order, record: Record) -> Order:
     told."""
     session.refresh(order)
     order.result_record = record.id
+    # Billed in this transaction: a lab order completed by its results, an imaging order by
+    # its first report (both complete here), at the performing organisation.
+    lab = order.category == OrderCategory.lab.value
+    report_billable(session, Billable(
+        kind=BillableEventKind.lab_order if lab else BillableEventKind.imaging_order,
+        source_id=order.id, organization_id=order.performer_org_id,
+        patient_id=order.patient_id, patient_uhid=order.patient_uhid,
+        code_system=order.code_system, code=order.code, display=order.code_display,
+        department=LABORATORY if lab else RADIOLOGY, record_id=record.id,
+        occurred_at=utcnow()))
     session.flush()
     # "Results ready": the event and a link, never what the result says.
     notify_event(session, user_id=order.patient_id, kind=NotificationKind.results_ready,

@@ -29,10 +29,12 @@ from sqlalchemy import ColumnElement, CursorResult, and_, case, exists, or_, sel
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from api.billing.events import PHARMACY, Billable, report_billable
+from api.billing.models import BillableEventKind
 from api.db.base import utcnow
 from api.deps import Principal
 from api.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from api.identity.models import User
+from api.identity.models import User, UserRole
 from api.identity.service import get_by_uhid
 from api.keys.service import custodial_item, keys_of_user
 from api.paging import PageRequest
@@ -62,6 +64,8 @@ NO_BASIS = ("you have no basis to write for this patient: a prescription is writ
             "an encounter of your organisation with the patient, or under the patient's "
             "treatment grant")
 NOT_FOUND = "no such prescription"
+# Who dispenses: a pharmacy, or a hospital's own pharmacy.
+PHARMACY_KINDS = frozenset({OrganizationKind.pharmacy, OrganizationKind.hospital})
 
 
 class AllergyWarning(Conflict):
@@ -103,9 +107,15 @@ def _patient(session: Session, uhid: str) -> User:
 
 
 def _pharmacy(session: Session, pharmacy_id: uuid.UUID) -> Organization:
+    """A pharmacy, or a hospital with its own pharmacy (one with pharmacists): its visits,
+    tests and dispenses are then billed together."""
     org = session.get(Organization, pharmacy_id)
-    if org is None or not org.is_active or org.kind != OrganizationKind.pharmacy:
-        raise Invalid("the pharmacy is not an active organisation of kind pharmacy")
+    if org is None or not org.is_active or org.kind not in PHARMACY_KINDS or (
+            org.kind == OrganizationKind.hospital and not session.scalar(select(exists().where(
+                UserRole.organization_id == org.id,
+                UserRole.role == Role.pharmacist.value)))):
+        raise Invalid("the pharmacy is not an active organisation of kind pharmacy, nor a "
+                      "hospital with a pharmacy (pharmacists)")
     return org
 
 
@@ -436,4 +446,11 @@ def dispense(session: Session, ports: RecordPorts, *, principal: Principal,
                    quantity=quantity, dispensed_by=principal.user_id, record_id=record.id)
     session.add(row)
     session.flush()
+    # Billed by the pharmacy, in this transaction: the units handed over.
+    report_billable(session, Billable(
+        kind=BillableEventKind.dispense, source_id=row.id,
+        organization_id=principal.organization_id, patient_id=p.patient_id,
+        patient_uhid=p.patient_uhid, code_system=p.medication_system,
+        code=p.medication_code, display=p.medication_display, quantity=quantity,
+        department=PHARMACY, record_id=record.id, occurred_at=row.created_at))
     return Dispensed(row, p, taken)

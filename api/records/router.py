@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
+from api.consent.catalog import canonical_purpose
 from api.deps import ContainerDep, Principal, SystemDB, TenantDB, authenticated, require
 from api.errors import Forbidden, NotFound, problem_responses
 from api.keys.models import UmbralKeys
@@ -41,7 +42,7 @@ from api.tenants.models import Organization
 router = APIRouter(tags=["records"])
 WRITE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422, 503)
 READ_ERRORS = problem_responses(401, 403, 404, 409, 502, 503)
-Purpose = Literal["treatment", "claim", "research", "emergency"]
+Purpose = Literal["treatment", "claim", "payment", "research", "emergency"]
 def _administered_organization(db: Session, principal: Principal,
                                organization_id: uuid.UUID) -> Organization:
     """The caller's own organisation (404 for any other), if the caller administers it."""
@@ -149,7 +150,8 @@ def list_records(
     newest first, one page at a time. Logged as a search."""
     patient = service.patient_by_uhid(db, uhid)
     listed = service.list_records(db, container, reader=principal, patient=patient,
-                                  category=category, resource_type=type, purpose=purpose,
+                                  category=category, resource_type=type,
+                                  purpose=canonical_purpose(purpose),
                                   author_uhid=author, since=since, until=until,
                                   limit=page.limit, offset=page.offset)
     return [RecordMetadata(
@@ -173,7 +175,8 @@ def read_record_resource(
     """The FHIR resource itself, for staff of an organisation on the keystore tier (the same
     consent check and access-log entry as /records/{id}). 409 for those holding their keys."""
     plaintext = service.read_record_for_custodial_grantee(
-        db, container, reader=principal, record_id=record_id, purpose=purpose)
+        db, container, reader=principal, record_id=record_id,
+        purpose=canonical_purpose(purpose))
     return Response(plaintext, media_type=FHIR_JSON, headers={"Cache-Control": "no-store"})
 
 
@@ -185,5 +188,5 @@ def read_record(
     """Ciphertext and capsule to decrypt on your side; for a grantee also the capsule
     fragments re-encrypted with the grant's kfrags. Every attempt is logged."""
     sealed = service.read_record(db, container, reader=principal, record_id=record_id,
-                                 purpose=purpose)
+                                 purpose=canonical_purpose(purpose))
     return SealedRecordOut(**sealed.to_document())

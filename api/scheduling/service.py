@@ -27,6 +27,13 @@ from sqlalchemy import ColumnElement, Select, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.billing.events import (
+    CONSULTATION_SYSTEM,
+    Billable,
+    consultation_code,
+    report_billable,
+)
+from api.billing.models import BillableEventKind
 from api.db.base import utcnow
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound
@@ -904,6 +911,18 @@ def finish_encounter(session: Session, *, principal: Principal,
     appointment = session.get(Appointment, encounter.appointment_id)
     assert appointment is not None
     _set_status(appointment, AppointmentStatus.fulfilled)
+    # Billed as a consultation, in this transaction. Only a practitioner's appointment opens
+    # an encounter: room and equipment bookings are not billed (their use is billed, if at
+    # all, by the procedure done there).
+    profile = session.get(PractitionerProfile, encounter.practitioner_id)
+    billed = consultation_code(profile.specialty_code if profile else None,
+                               profile.specialty if profile else None)
+    report_billable(session, Billable(
+        kind=BillableEventKind.consultation, source_id=appointment.id,
+        organization_id=encounter.organization_id, patient_id=encounter.patient_id,
+        patient_uhid=appointment.patient_uhid, code_system=CONSULTATION_SYSTEM,
+        code=billed.code, display=billed.display, department=billed.department,
+        occurred_at=encounter.finished_at))
     session.flush()
     return encounter
 

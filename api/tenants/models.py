@@ -34,4 +34,6 @@ class Organization(Base):
     is_active: Mapped[bool] = mapped_column(default=True, nullable=False)
     eth_address: Mapped[str | None] = mapped_column(String(42), unique=True, nullable=True)
     umbral_public_key: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    # The postal address printed on its invoices (one line, comma-separated); optional.
+    address: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = created_at_column()

@@ -29,8 +29,8 @@ ERRORS = problem_responses(401, 403, 404, 422)
 
 
 def _org_out(org: Organization) -> OrganizationOut:
-    return OrganizationOut(id=org.id, name=org.name, kind=org.kind, is_active=org.is_active,
-                           created_at=org.created_at)
+    return OrganizationOut(id=org.id, name=org.name, kind=org.kind, address=org.address,
+                           is_active=org.is_active, created_at=org.created_at)
 
 
 def _visible(db: TenantDB, principal: Principal, organization_id: uuid.UUID) -> Organization:
@@ -46,7 +46,7 @@ def create_organization(
 ) -> OrganizationOut:
     """Create a tenant (system administrators). It gets an Ethereum address at once (held by
     the service until the organisation registers its own), so patients can grant it access."""
-    org = service.create_organization(db, body.name, body.kind)
+    org = service.create_organization(db, body.name, body.kind, address=body.address)
     service.organization_address(db, container.keystore, org)
     return _org_out(org)
 
@@ -77,7 +77,7 @@ def update_organization(
     """Rename or deactivate; reactivating is for system administrators only (403)."""
     org = _visible(db, principal, organization_id)
     service.update_organization(org, name=body.name, is_active=body.is_active,
-                                system=principal.is_system_admin)
+                                system=principal.is_system_admin, address=body.address)
     db.flush()
     return _org_out(org)
 

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.tenants.models import OrganizationKind
 from api.text import DisplayName
+
+
+def _one_printable_line(value: str) -> str:
+    if any(unicodedata.category(c) in {"Cc", "Cf", "Cs", "Zl", "Zp"} for c in value):
+        raise ValueError("the address holds control or formatting characters (such as a "
+                         "newline or a right-to-left override): write it on one line")
+    return unicodedata.normalize("NFC", value.strip())
+
+
+# The postal address printed on the organisation's invoices: one printable line.
+PostalAddress = Annotated[
+    str, StringConstraints(min_length=1, max_length=500, pattern=r"\S"),
+    AfterValidator(_one_printable_line),
+    Field(description="Postal address, one line (printed on invoices)"),
+]
 
 
 class OrganizationCreate(BaseModel):
@@ -16,12 +33,14 @@ class OrganizationCreate(BaseModel):
 
     name: DisplayName
     kind: OrganizationKind
+    address: PostalAddress | None = None
 
 
 class OrganizationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: DisplayName | None = None
+    address: PostalAddress | None = None
     is_active: bool | None = Field(
         default=None,
         description="false deactivates the organisation: its staff are signed out at once "
@@ -33,6 +52,7 @@ class OrganizationOut(BaseModel):
     id: uuid.UUID
     name: str
     kind: OrganizationKind
+    address: str | None = Field(description="Postal address (printed on invoices)")
     is_active: bool
     created_at: datetime
 

@@ -14,8 +14,9 @@ from api.tenants.models import Organization, OrganizationKind
 from reencryption.keystore import Keystore
 
 
-def create_organization(session: Session, name: str, kind: OrganizationKind) -> Organization:
-    org = Organization(name=name.strip(), kind=kind)
+def create_organization(session: Session, name: str, kind: OrganizationKind, *,
+                        address: str | None = None) -> Organization:
+    org = Organization(name=name.strip(), kind=kind, address=address)
     session.add(org)
     session.flush()
     return org
@@ -44,7 +45,8 @@ def list_organizations(
 
 
 def update_organization(
-    org: Organization, *, name: str | None, is_active: bool | None, system: bool
+    org: Organization, *, name: str | None, is_active: bool | None, system: bool,
+    address: str | None = None,
 ) -> None:
     """Rename, deactivate or reactivate. Deactivating ends its staff's access at their next
     request (identity.active_session_user); an organisation's own admin may do it, but only
@@ -53,6 +55,8 @@ def update_organization(
         raise Forbidden("only a system administrator can reactivate an organisation")
     if name is not None:
         org.name = name.strip()
+    if address is not None:
+        org.address = address
     if is_active is not None:
         org.is_active = is_active
 

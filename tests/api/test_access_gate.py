@@ -133,6 +133,12 @@ CLINICAL_PERMISSIONS = frozenset({"record:read", "record:write", "access:check",
                                   "prescription:write", "dispense:write"})
 CLINICAL_PATH_PARTS = ("/patients/{uhid}", "/records", "/imaging/")
 EXEMPT = {
+    ("get", "/api/v1/patients/{uhid}/coverages"):
+        "a patient's insurance coverages (insurer, member id, plan, validity, co-pay): billing "
+        "data, no clinical record; confined by the insurance service (tests/api/insurance)",
+    ("post", "/api/v1/patients/{uhid}/coverages"):
+        "records a patient's coverage (the patient or a desk); no clinical record is read or "
+        "written",
     ("get", "/api/v1/patients/{uhid}"):
         "demographics (UHID, name) that staff look a patient up by; no clinical record",
     ("get", "/api/v1/imaging/uploads"):

@@ -225,7 +225,9 @@ function QueueItem({
             {!lot && <option value="">—</option>}
             {choices.map((l) => (
               <option key={l.id} value={l.id}>
-                {t("pharmacy.queue.lotWords", { lot: l.lot_number, expiry: formatDay(l.expiry), quantity: String(l.quantity) })}
+                {/* Short: a phone's select shows one line and cuts the rest; the label says
+                    what the numbers are. */}
+                {t("pharmacy.queue.lotOption", { lot: l.lot_number, expiry: formatDay(l.expiry), quantity: String(l.quantity) })}
                 {l.expired ? ` · ${t("pharmacy.stock.expired")}` : ""}
                 {l.recalled ? ` · ${t("pharmacy.stock.recalled")}` : ""}
               </option>

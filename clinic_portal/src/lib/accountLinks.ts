@@ -104,6 +104,8 @@ export const NOTIFICATION_KINDS = [
   "break_glass",
   "stock_below_reorder_point",
   "specimen_rejected",
+  "invoice_issued",
+  "claim_adjudicated",
 ] as const;
 
 export function orderedKinds(email: Readonly<Record<string, boolean>>): string[] {

@@ -8,6 +8,8 @@ import uuid
 from datetime import datetime, timedelta
 
 from api.notifications.models import EmailStatus, NotificationKind
+from tests.api.billing_helpers import CONSULTATION, issued_invoice
+from tests.api.insurance.factories import adjudicate, claim, coverage, insurer
 from tests.api.notifications.conftest import MailApp, body_of
 from tests.api.records.conftest import lab_result
 from tests.api.scheduling.factories import act, book, booked, clinic, make_schedule, publish_keys
@@ -21,6 +23,8 @@ SUBJECTS = {
     NotificationKind.appointment_reminder: "OHMS: Appointment reminder",
     NotificationKind.results_ready: "OHMS: New results in your records",
     NotificationKind.break_glass: "OHMS: Emergency access to your records",
+    NotificationKind.invoice_issued: "OHMS: New invoice",
+    NotificationKind.claim_adjudicated: "OHMS: Claim decided",
 }
 
 
@@ -71,6 +75,15 @@ def test_every_event_kind_reaches_the_inbox_and_the_email_without_clinical_text(
     r = ohms.client.post("/api/v1/break-glass", headers=c.nurse.headers,
                          json={"patient": patient.uhid, "reason": secrets[2]})
     assert r.status_code == 201, r.text
+    # The desk bills the visit; the patient's insurer decides a claim on it.
+    invoice = issued_invoice(ohms, c.helpdesk, patient, [
+        {**CONSULTATION, "description": "Consultation, general medicine"}])
+    payer = insurer(ohms)
+    covered = coverage(ohms, patient, patient, payer.org)
+    submitted = claim(ohms, c.helpdesk, invoice["id"], covered["id"])
+    decided = adjudicate(ohms, payer.staff, submitted["id"], outcome="denied",
+                         reason="not covered by the plan")
+    assert decided.status_code == 200, decided.text
 
     mail.deliver()
 
@@ -90,7 +103,8 @@ def test_every_event_kind_reaches_the_inbox_and_the_email_without_clinical_text(
     # Nothing of what the event was about: not the reason, the result, the emergency, nor
     # the lab test's name or value.
     for raw in mail.raw_to(patient.email):
-        for text in [*secrets, "Glucose", "5.4", "mmol"]:
+        for text in [*secrets, "Glucose", "5.4", "mmol", "Consultation", "590.00",
+                     "not covered"]:
             assert text.encode() not in raw, text
     # The practitioner is told in the inbox of what the patient asked for or changed.
     practitioner_kinds = {n.kind for n in mail.inbox(c.physician)}

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("organization_id", sa.Uuid(), nullable=False),
         sa.Column("patient_id", sa.Uuid(), nullable=False),
+        sa.Column("patient_uhid", sa.String(length=32), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
@@ -57,7 +58,8 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('invoice', 'credit_note')", name=op.f("ck_invoices_kind")),
         sa.CheckConstraint(
             "status = 'void' OR kind = 'credit_note' OR "
-            "balance = total - paid_total - insurer_total - credited_total",
+            "round(balance * 100) = round(total * 100) - round(paid_total * 100) "
+            "- round(insurer_total * 100) - round(credited_total * 100)",
             name=op.f("ck_invoices_balance_is_what_is_left"),
         ),
         sa.CheckConstraint(
@@ -157,6 +159,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("organization_id", sa.Uuid(), nullable=False),
         sa.Column("patient_id", sa.Uuid(), nullable=False),
+        sa.Column("patient_uhid", sa.String(length=14), nullable=True),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("source_id", sa.Uuid(), nullable=False),
         sa.Column("code_system", sa.String(length=200), nullable=False),
@@ -233,7 +236,10 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "tax_rate >= 0 AND tax_rate < 1", name=op.f("ck_charges_tax_rate_range")
         ),
-        sa.CheckConstraint("total = net + tax", name=op.f("ck_charges_total_is_net_and_tax")),
+        sa.CheckConstraint(
+            "round(total * 100) = round(net * 100) + round(tax * 100)",
+            name=op.f("ck_charges_total_is_net_and_tax"),
+        ),
         sa.ForeignKeyConstraint(
             ["created_by"], ["users.id"], name=op.f("fk_charges_created_by_users")
         ),
@@ -271,9 +277,14 @@ def upgrade() -> None:
     # An organisation's billing: its own rows only.
     for table in ("price_items", "billable_events", "invoices", "invoice_counters", "charges"):
         rls.tenant_table(table)
+    # The postal address an organisation prints on its invoices.
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("address", sa.String(length=500), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.drop_column("address")
     with op.batch_alter_table("charges", schema=None) as batch_op:
         batch_op.drop_index("ix_charges_org_service_date")
         batch_op.drop_index("ix_charges_invoice")

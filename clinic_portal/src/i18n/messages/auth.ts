@@ -104,6 +104,8 @@ export const en = {
   "auth.account.kind.break_glass": "Someone used emergency access to my records",
   "auth.account.kind.stock_below_reorder_point": "A medicine's stock falls below its reorder point",
   "auth.account.kind.specimen_rejected": "A lab rejects a specimen of an order I placed",
+  "auth.account.kind.invoice_issued": "An invoice is issued to me",
+  "auth.account.kind.claim_adjudicated": "An insurer decides a claim",
 } as const;
 
 export const hi: Record<keyof typeof en, string> = {
@@ -209,4 +211,6 @@ export const hi: Record<keyof typeof en, string> = {
   "auth.account.kind.break_glass": "किसी ने मेरे रिकॉर्ड तक आपातकालीन पहुँच का उपयोग किया",
   "auth.account.kind.stock_below_reorder_point": "किसी दवा का स्टॉक दोबारा मँगाने की सीमा से नीचे जाए",
   "auth.account.kind.specimen_rejected": "कोई लैब मेरे दिए ऑर्डर का नमूना अस्वीकार करे",
+  "auth.account.kind.invoice_issued": "मुझे कोई बिल जारी हो",
+  "auth.account.kind.claim_adjudicated": "बीमाकर्ता किसी दावे पर फ़ैसला करे",
 };
