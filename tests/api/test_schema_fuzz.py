@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -21,6 +22,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.demo import DEMO_PASSWORD, PEOPLE, seed_demo
+from api.deps import RequirePermission
+from api.roles.catalog import DEFAULT_PERMISSIONS, Role
 from tests.api.conftest import Ohms, start_ohms
 from tests.conftest import DatabaseFactory
 
@@ -57,6 +60,34 @@ def token_for(ohms: Ohms, role: str, email: str, password: str) -> str:
         assert r.status_code == 200, r.text
         _tokens[key] = r.json()["access_token"]
     return _tokens[key]
+
+
+_permissions: dict[tuple[str, str], str | None] = {}
+
+
+def permission_of(ohms: Ohms, method: str, path: str) -> str | None:
+    """The permission an operation requires (None: signed in, or public)."""
+    if not _permissions:
+        for route in ohms.client.app.routes:
+            if not isinstance(route, APIRoute):
+                continue
+            needed = next((d.call.permission for d in route.dependant.dependencies
+                           if isinstance(d.call, RequirePermission)), None)
+            for m in route.methods:
+                _permissions[(m.upper(), route.path)] = needed
+    return _permissions.get((method.upper(), path))
+
+
+def roles_to_try(ohms: Ohms, case: schemathesis.Case) -> list[str]:
+    """Every role that holds the operation's permission (each may take another path through
+    it), one that does not (its refusal must match the schema too; the others' refusals are
+    the same 403), and anonymous. Routes open to anyone signed in: every role."""
+    needed = permission_of(ohms, case.method, case.operation.path)
+    if needed is None:
+        return [*ROLES, "anonymous"]
+    holders = [r for r in ROLES if needed in DEFAULT_PERMISSIONS[Role(r)]]
+    refused = [r for r in ROLES if r not in holders][:1]
+    return [*holders, *refused, "anonymous"]
 
 
 DEEP_VALUE = "[" * 100_000 + "]" * 100_000
@@ -110,11 +141,12 @@ def send_hostile_bodies(ohms: Ohms, case: schemathesis.Case, headers: dict[str, 
 def test_api_conforms_to_its_schema(
     case: schemathesis.Case, demo_ohms: tuple[Ohms, dict[str, tuple[str, str]]]
 ) -> None:
-    """Each generated request is sent once per role, and once without credentials; its
-    hostile variants once, as the first role the operation let through (the deepest path)."""
+    """Each generated request is sent as each role holding the operation's permission, one
+    role without it, and without credentials; its hostile variants once, as the first role
+    the operation let through (the deepest path)."""
     ohms, logins = demo_ohms
     admitted: dict[str, str] | None = None
-    for role in [*ROLES, "anonymous"]:
+    for role in roles_to_try(ohms, case):
         headers = {}
         if role != "anonymous":
             email, password = logins[role]
