@@ -23,9 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, Numeric, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.billing.models import (
@@ -41,6 +43,7 @@ from api.billing.settlement import Settled, take
 from api.db.base import utcnow
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound
+from api.idempotency import request_hash
 from api.identity.models import User
 from api.identity.service import get_by_uhid
 from api.notifications.models import NotificationKind
@@ -210,12 +213,45 @@ def _draft_id(session: Session, *, org_id: uuid.UUID, patient_id: uuid.UUID,
         Invoice.currency == currency, Invoice.status == InvoiceStatus.draft.value))
 
 
+@dataclass(frozen=True)
+class Charged:
+    charge: Charge
+    invoice: Invoice
+    # The first answer of an Idempotency-Key, given again: nothing was added this time.
+    replayed: bool = False
+
+
+def _charge_replay(session: Session, org_id: uuid.UUID, key: str | None,
+                   digest: str) -> Charged | None:
+    if key is None:
+        return None
+    first = session.scalar(select(Charge).where(Charge.organization_id == org_id,
+                                                Charge.idempotency_key == key))
+    if first is None:
+        return None
+    if first.request_hash != digest:
+        raise Invalid("this Idempotency-Key was used for another charge: use a new key")
+    invoice = session.get(Invoice, first.invoice_id)
+    assert invoice is not None  # a foreign key
+    return Charged(first, invoice, replayed=True)
+
+
+def _grown(column: ColumnElement[Decimal] | Any, amount: Decimal) -> ColumnElement[Decimal]:
+    # Kept to the cent: SQLite adds NUMERIC as binary floats.
+    return func.round(column + amount, 2, type_=Numeric(14, 2))
+
+
 def add_manual_charge(session: Session, *, principal: Principal, patient_id: uuid.UUID,
-                      patient_uhid: str,
-                      line: ManualLine) -> tuple[Charge, Invoice]:
+                      patient_uhid: str, line: ManualLine,
+                      idempotency_key: str | None = None) -> Charged:
     """A staff member's charge with its reason, on the organisation's draft for the patient
-    and currency (made if none); the draft's totals grow by the line in this transaction."""
+    and currency (made if none); the draft's totals grow by the line in this transaction.
+    Once per `idempotency_key`: a retry answers the first charge and adds nothing."""
     org_id = billing_org(principal)
+    digest = request_hash(patient=patient_id, line=line)
+    first = _charge_replay(session, org_id, idempotency_key, digest)
+    if first is not None:
+        return first
     amounts = line_amounts(line.unit_price, line.quantity, line.tax_rate)
     for _ in range(DRAFT_ATTEMPTS):
         draft_id = _draft_id(session, org_id=org_id, patient_id=patient_id,
@@ -226,10 +262,10 @@ def add_manual_charge(session: Session, *, principal: Principal, patient_id: uui
         draft = session.execute(
             update(Invoice)
             .where(Invoice.id == draft_id, Invoice.status == InvoiceStatus.draft.value)
-            .values(net_total=Invoice.net_total + amounts.net,
-                    tax_total=Invoice.tax_total + amounts.tax,
-                    total=Invoice.total + amounts.total,
-                    balance=Invoice.balance + amounts.total, updated_at=utcnow())
+            .values(net_total=_grown(Invoice.net_total, amounts.net),
+                    tax_total=_grown(Invoice.tax_total, amounts.tax),
+                    total=_grown(Invoice.total, amounts.total),
+                    balance=_grown(Invoice.balance, amounts.total), updated_at=utcnow())
             .returning(Invoice)
             .execution_options(synchronize_session=False, populate_existing=True)
         ).scalar_one_or_none()
@@ -243,10 +279,19 @@ def add_manual_charge(session: Session, *, principal: Principal, patient_id: uui
         department=line.department, quantity=line.quantity, unit_price=line.unit_price,
         tax_rate=line.tax_rate, net=amounts.net, tax=amounts.tax, total=amounts.total,
         currency=line.currency, service_date=line.service_date or datetime.now(UTC).date(),
-        manual_reason=line.reason, created_by=principal.user_id, created_at=utcnow())
+        manual_reason=line.reason, idempotency_key=idempotency_key, request_hash=digest,
+        created_by=principal.user_id, created_at=utcnow())
     session.add(charge)
-    session.flush()
-    return charge, draft
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same key at the same moment: that request's charge, and nothing added here.
+        session.rollback()
+        replay = _charge_replay(session, org_id, idempotency_key, digest)
+        if replay is None:
+            raise
+        return replay
+    return Charged(charge, draft)
 
 
 # --- numbering ----------------------------------------------------------------------------------

@@ -238,6 +238,9 @@ class Charge(Base):
         CheckConstraint("event_id IS NOT NULL OR manual_reason IS NOT NULL "
                         "OR credit_of_id IS NOT NULL", name="has_a_source"),
         UniqueConstraint("event_id", name="uq_charges_event_id"),
+        # A manual charge once per the desk's Idempotency-Key (a retry adds nothing).
+        UniqueConstraint("organization_id", "idempotency_key",
+                         name="uq_charges_idempotency_key"),
         Index("ix_charges_invoice", "invoice_id"),
         Index("ix_charges_org_service_date", "organization_id", "service_date"),
     )
@@ -265,5 +268,7 @@ class Charge(Base):
     service_date: Mapped[date] = mapped_column(Date, nullable=False)
     record_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("records.id"))
     manual_reason: Mapped[str | None] = mapped_column(String(500))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()

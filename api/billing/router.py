@@ -32,6 +32,7 @@ from api.billing.schemas import (
 )
 from api.deps import ContainerDep, Principal, SystemDB, TenantDB, require
 from api.errors import Conflict, problem_responses
+from api.idempotency import REPLAYED_HEADER, IdempotencyKey, checked_key
 from api.paging import Page
 
 router = APIRouter(tags=["billing"])
@@ -88,24 +89,29 @@ def _answer(db: Session, invoice: Invoice) -> InvoiceOut:
 
 @router.post("/charges", status_code=status.HTTP_201_CREATED, responses=ERRORS)
 def add_charge(
-    body: ChargeCreate,
+    body: ChargeCreate, response: Response,
     principal: Annotated[Principal, Depends(require("billing:write"))], db: SystemDB,
+    idempotency_key: IdempotencyKey = None,
 ) -> ChargeOut:
     """A manual charge with its reason, on your organisation's draft invoice for the patient
     and currency (made if there is none). The line's net and tax are each rounded once, half
-    up, to the cent."""
+    up, to the cent. With an `Idempotency-Key`, a retry answers the first charge (201, header
+    `Idempotent-Replayed: true`) and adds nothing; the key with another body is 422."""
+    key = checked_key(idempotency_key, required=False, what="charge")
     patient = service.patient_by_uhid(db, body.patient)
-    charge, draft = service.add_manual_charge(db, principal=principal, patient_id=patient.id,
-                                              patient_uhid=patient.uhid,
-                                              line=service.ManualLine(
+    charged = service.add_manual_charge(db, principal=principal, patient_id=patient.id,
+                                        patient_uhid=patient.uhid, idempotency_key=key,
+                                        line=service.ManualLine(
         description=body.description, quantity=body.quantity,
         unit_price=body.unit_price.amount, currency=body.unit_price.currency,
         tax_rate=body.tax_rate, reason=body.reason,
         code_system=body.code.system if body.code else None,
         code=body.code.code if body.code else None, department=body.department,
         service_date=body.service_date))
-    invoice = _answer(db, draft)
-    return ChargeOut(**_line_out(charge).model_dump(), invoice=invoice)
+    if charged.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
+    invoice = _answer(db, charged.invoice)
+    return ChargeOut(**_line_out(charged.charge).model_dump(), invoice=invoice)
 
 
 @router.get("/invoices", responses=ERRORS)

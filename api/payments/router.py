@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import re
 import time
 import uuid
 from decimal import Decimal
@@ -19,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from api.deps import ContainerDep, Principal, SystemDB, TenantDB, public, require
 from api.errors import BadRequest, NotFound, problem_responses
+from api.idempotency import REPLAYED_HEADER, IdempotencyKey, checked_key
 from api.paging import Page
 from api.payments import service
 from api.payments.models import IntentStatus, Payment, PaymentIntent, PaymentMethod, Refund
@@ -38,27 +38,6 @@ from api.payments.simulator import SimulatedProvider
 
 router = APIRouter(tags=["payments"])
 ERRORS = problem_responses(400, 401, 403, 404, 409, 422)
-KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
-REPLAYED_HEADER = "Idempotent-Replayed"
-
-
-def _key(value: str | None, *, required: bool) -> str | None:
-    if value is None:
-        if required:
-            raise BadRequest("an Idempotency-Key header is required (a new random key, such "
-                             "as a UUID, per payment; the same key to retry it)")
-        return None
-    if not re.fullmatch(KEY_PATTERN, value):
-        raise BadRequest("the Idempotency-Key is 1 to 200 letters, digits or . _ : -")
-    return value
-
-
-IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", max_length=300,
-    description="A key of your own per payment (a UUID): a retry with the same key answers "
-                "the first result and does nothing again")]
-
-
 def _money(amount: Decimal, currency: str) -> MoneyOut:
     return MoneyOut(amount=service.money(amount), currency=currency)
 
@@ -101,7 +80,7 @@ def collect_payment(
     """A cash or card payment at the desk. More than the balance, or an invoice that is not
     issued or partly paid, is 409. The same Idempotency-Key again answers the first payment
     (201, header `Idempotent-Replayed: true`) and takes nothing; with another body, 422."""
-    key = _key(idempotency_key, required=True)
+    key = checked_key(idempotency_key, required=True)
     assert key is not None
     recorded = service.collect_payment(
         db, principal=principal, invoice_id=invoice_id, idempotency_key=key,
@@ -131,7 +110,7 @@ def refund_payment(
     """Refund (part of) a payment: at most what was paid and not yet refunded (409 beyond);
     the amount is owed again on the invoice. An online payment is refunded through the
     payment provider (503 when it cannot be reached: the same request again finishes it)."""
-    key = _key(idempotency_key, required=True)
+    key = checked_key(idempotency_key, required=True)
     assert key is not None
     recorded = service.refund_payment(
         db, provider=container.payment_provider, principal=principal, payment_id=payment_id,
@@ -156,7 +135,7 @@ def create_intent(
     """Pay your own issued invoice online: an intent for the whole balance (or `amount`, at
     most the balance), paid on the provider's page at `checkout_url`; poll
     GET /payment-intents/{id} after the checkout."""
-    key = _key(idempotency_key, required=False)
+    key = checked_key(idempotency_key, required=False)
     amount = body.amount if body is not None else None
     assert container.settings.public_url is not None
     recorded = service.create_intent(

@@ -19,8 +19,6 @@ of the webhook) when the provider could not be reached."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ from api.billing.settlement import Settled, give_back, take
 from api.db.base import utcnow
 from api.deps import Principal
 from api.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Unavailable
+from api.idempotency import request_hash
 from api.paging import PageRequest
 from api.payments.models import (
     IntentStatus,
@@ -93,12 +92,6 @@ def _payable(invoice: Invoice, amount: Decimal | None, currency: str | None) -> 
 
 
 # --- the desk ---------------------------------------------------------------------------------
-
-
-def request_hash(**fields: Any) -> str:
-    text = json.dumps({k: str(v) if v is not None else None for k, v in fields.items()},
-                      sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _desk_replay(session: Session, org: uuid.UUID, key: str, digest: str) -> Payment | None:

@@ -5,7 +5,17 @@
 import { useId, useRef, useState, type FormEvent } from "react";
 import { api } from "../api/client";
 import { t } from "../i18n";
-import { buildCharge, buildCreditLines, EMPTY_CHARGE, troubleOf, type ChargeInput, type InvoiceOut, type Trouble } from "../lib/billing";
+import {
+  buildCharge,
+  buildCreditLines,
+  EMPTY_CHARGE,
+  keepKeyForRetry,
+  newIdempotencyKey,
+  troubleOf,
+  type ChargeInput,
+  type InvoiceOut,
+  type Trouble,
+} from "../lib/billing";
 import { problemDetail, problemFieldErrors } from "../lib/format";
 import { formatMoney } from "../lib/money";
 import { outcome } from "../lib/outcome";
@@ -41,8 +51,14 @@ export function BillChargeForm({
   const [trouble, setTrouble] = useState<Trouble | null>(null);
   const [saving, setSaving] = useState(false);
   const savingRef = useRef(false);
+  // One Idempotency-Key per charge: kept when no answer came (a retry then adds nothing),
+  // dropped once answered or when the charge is changed.
+  const key = useRef<string | null>(null);
   const { id, alertId, control, focus } = useControls(trouble);
-  const set = (field: keyof ChargeInput) => (value: string) => setInput((prev) => ({ ...prev, [field]: value }));
+  const set = (field: keyof ChargeInput) => (value: string) => {
+    key.current = null;
+    setInput((prev) => ({ ...prev, [field]: value }));
+  };
 
   async function add(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -53,16 +69,21 @@ export function BillChargeForm({
       focus(built.errors[0]?.field);
       return;
     }
+    key.current ??= newIdempotencyKey();
     savingRef.current = true;
     setSaving(true);
     setTrouble(null);
-    const result = await outcome(api.POST("/api/v1/charges", { body: built.value }));
+    const result = await outcome(
+      api.POST("/api/v1/charges", { params: { header: { "Idempotency-Key": key.current } }, body: built.value }),
+    );
     savingRef.current = false;
     setSaving(false);
     if (!result.ok) {
+      if (!keepKeyForRetry(result.status)) key.current = null;
       setTrouble(fromAnswer(result.problem, result.status));
       return;
     }
+    key.current = null;
     setInput(EMPTY_CHARGE);
     onAdded(result.value.invoice);
   }

@@ -143,6 +143,44 @@ def test_concurrent_charges_for_one_patient_make_one_draft(ohms: Ohms) -> None:
     consistent(draft)
 
 
+def test_a_retried_charge_with_its_idempotency_key_adds_nothing(ohms: Ohms) -> None:
+    b = billing_org(ohms)
+    patient = ohms.register_patient()
+    key = f"charge-{uuid.uuid4()}"
+    body = {"patient": patient.uhid, "description": "Dressing", "quantity": 1,
+            "unit_price": money("100.00"), "tax_rate": "0.12", "reason": "ward dressing"}
+    barrier = threading.Barrier(6)
+
+    def add(_: int) -> httpx.Response:
+        client = TestClient(ohms.client.app, raise_server_exceptions=False)
+        barrier.wait(timeout=120)
+        return client.post("/api/v1/charges", json=body,
+                           headers={**b.desk.headers, "Idempotency-Key": key})
+
+    # The same key sent six times at once: one charge, the others answer it again.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(add, range(6)))
+    assert [r.status_code for r in answers] == [201] * 6, [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers}) == 1
+    assert sum(1 for r in answers if "idempotent-replayed" not in r.headers) == 1
+    draft = get(ohms, b.desk, answers[0].json()["invoice"]["id"]).json()
+    assert len(draft["lines"]) == 1 and draft["total"] == money("112.00")
+    # A retry later: the same answer, nothing added.
+    again = ohms.client.post("/api/v1/charges", json=body,
+                             headers={**b.desk.headers, "Idempotency-Key": key})
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == answers[0].json()["id"]
+    # The key reused for another charge: refused, nothing added; a malformed key: 400.
+    other = ohms.client.post("/api/v1/charges", json={**body, "quantity": 2},
+                             headers={**b.desk.headers, "Idempotency-Key": key})
+    assert other.status_code == 422 and other.headers["content-type"] == PROBLEM
+    bad = ohms.client.post("/api/v1/charges", json=body,
+                           headers={**b.desk.headers, "Idempotency-Key": "no spaces"})
+    assert bad.status_code == 400 and bad.headers["content-type"] == PROBLEM
+    after = get(ohms, b.desk, draft["id"]).json()
+    assert len(after["lines"]) == 1 and after["total"] == money("112.00")
+
+
 # --- issuing --------------------------------------------------------------------------------------
 
 

@@ -226,6 +226,8 @@ def upgrade() -> None:
         sa.Column("service_date", sa.Date(), nullable=False),
         sa.Column("record_id", sa.Uuid(), nullable=True),
         sa.Column("manual_reason", sa.String(length=500), nullable=True),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=True),
+        sa.Column("request_hash", sa.String(length=64), nullable=True),
         sa.Column("created_by", sa.Uuid(), nullable=True),
         sa.Column("created_at", api.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -268,6 +270,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_charges")),
         sa.UniqueConstraint("event_id", name="uq_charges_event_id"),
+        sa.UniqueConstraint(
+            "organization_id", "idempotency_key", name="uq_charges_idempotency_key"
+        ),
     )
     with op.batch_alter_table("charges", schema=None) as batch_op:
         batch_op.create_index("ix_charges_invoice", ["invoice_id"], unique=False)
