@@ -448,12 +448,30 @@ def _credits(session: Session, invoice: Invoice,
     return credits
 
 
+def _credit_replay(session: Session, org_id: uuid.UUID, key: str | None,
+                   digest: str) -> Invoice | None:
+    if key is None:
+        return None
+    first = session.scalar(select(Invoice).where(Invoice.organization_id == org_id,
+                                                 Invoice.idempotency_key == key))
+    if first is not None and first.request_hash != digest:
+        raise Invalid("this Idempotency-Key was used for another credit note: use a new key")
+    return first
+
+
 def credit_invoice(session: Session, *, principal: Principal, invoice_id: uuid.UUID,
-                   reason: str, lines: Sequence[CreditLine] | None) -> Invoice:
+                   reason: str, lines: Sequence[CreditLine] | None,
+                   idempotency_key: str | None = None) -> tuple[Invoice, bool]:
     """A credit note of an issued invoice, numbered in its own series: its lines credit the
     invoice's (all of what is left of every line, or the amounts asked), and the invoice's
-    balance falls by its total in this transaction (409 when above the balance)."""
+    balance falls by its total in this transaction (409 when above the balance). Once per
+    `idempotency_key`: a retry answers the first note (True: replayed) and credits nothing."""
     org_id = billing_org(principal)
+    digest = request_hash(invoice=invoice_id, reason=reason,
+                          lines=None if lines is None else list(lines))
+    first = _credit_replay(session, org_id, idempotency_key, digest)
+    if first is not None:
+        return first, True
     invoice = _own_invoice(session, org_id, invoice_id)
     if invoice.kind != InvoiceKind.invoice.value:
         raise Conflict("a credit note cannot be credited")
@@ -483,9 +501,18 @@ def credit_invoice(session: Session, *, principal: Principal, invoice_id: uuid.U
         currency=invoice.currency, number=number, year=now.year, sequence=sequence,
         credit_of_id=invoice.id, net_total=net, tax_total=tax, total=net + tax,
         paid_total=0, insurer_total=0, credited_total=0, balance=0, issued_at=now,
-        issued_by=principal.user_id, reason=reason, created_at=now, updated_at=now)
+        issued_by=principal.user_id, reason=reason, idempotency_key=idempotency_key,
+        request_hash=digest, created_at=now, updated_at=now)
     session.add(note)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same key at the same moment: that request's note, and nothing credited here.
+        session.rollback()
+        replay = _credit_replay(session, org_id, idempotency_key, digest)
+        if replay is None:
+            raise
+        return replay, True
     for credit in credits:
         line = credit.line
         whole = (credit.net == Decimal(line.net) and credit.tax == Decimal(line.tax))
@@ -499,7 +526,7 @@ def credit_invoice(session: Session, *, principal: Principal, invoice_id: uuid.U
             currency=invoice.currency, service_date=line.service_date,
             manual_reason=reason, created_by=principal.user_id, created_at=now))
     session.flush()
-    return note
+    return note, False
 
 
 # --- what the PDF shows besides the invoice ------------------------------------------------------

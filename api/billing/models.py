@@ -168,6 +168,9 @@ class Invoice(Base):
         CheckConstraint("kind = 'invoice' OR credit_of_id IS NOT NULL",
                         name="credit_note_credits_an_invoice"),
         UniqueConstraint("organization_id", "number", name="uq_invoices_number"),
+        # A credit note once per the desk's Idempotency-Key (a retry credits nothing more).
+        UniqueConstraint("organization_id", "idempotency_key",
+                         name="uq_invoices_idempotency_key"),
         Index("uq_invoices_one_draft", "organization_id", "patient_id", "currency",
               unique=True, sqlite_where=text("status = 'draft'"),
               postgresql_where=text("status = 'draft'")),
@@ -206,6 +209,8 @@ class Invoice(Base):
     # A credit note's or a void's reason (free text of the desk, never clinical).
     reason: Mapped[str | None] = mapped_column(String(500))
     voided_at: Mapped[datetime | None] = mapped_column()
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()
 

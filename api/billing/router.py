@@ -167,18 +167,25 @@ def void_invoice(
 @router.post("/invoices/{invoice_id}/credit-notes", status_code=status.HTTP_201_CREATED,
              responses=ERRORS)
 def credit_invoice(
-    invoice_id: uuid.UUID, body: CreditNoteCreate,
+    invoice_id: uuid.UUID, body: CreditNoteCreate, response: Response,
     principal: Annotated[Principal, Depends(require("billing:write"))], db: TenantDB,
+    idempotency_key: IdempotencyKey = None,
 ) -> InvoiceOut:
     """A credit note (CN-<year>-<sequence>) of an issued invoice: `lines` credits part of
     named lines (their tax in proportion); left out, what is left of every line. The
     invoice's balance falls by the credit: 409 when the credit is above the balance (refund
-    the payment first), 422 when a line is credited for more than is left of it."""
+    the payment first), 422 when a line is credited for more than is left of it. With an
+    `Idempotency-Key`, a retry answers the first note (header `Idempotent-Replayed: true`)
+    and credits nothing more."""
+    key = checked_key(idempotency_key, required=False, what="credit note")
     lines = None if body.lines is None else [
         service.CreditLine(charge_id=line.charge, amount=line.amount.amount,
                            currency=line.amount.currency) for line in body.lines]
-    note = service.credit_invoice(db, principal=principal, invoice_id=invoice_id,
-                                  reason=body.reason, lines=lines)
+    note, replayed = service.credit_invoice(db, principal=principal, invoice_id=invoice_id,
+                                            reason=body.reason, lines=lines,
+                                            idempotency_key=key)
+    if replayed:
+        response.headers[REPLAYED_HEADER] = "true"
     return _answer(db, note)
 
 

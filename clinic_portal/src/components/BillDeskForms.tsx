@@ -188,6 +188,9 @@ export function BillCreditForm({ invoice, onCredited }: { invoice: InvoiceOut; o
   const [amounts, setAmounts] = useState<Record<string, string>>({});
   const [trouble, setTrouble] = useState<Trouble | null>(null);
   const [saving, setSaving] = useState(false);
+  // The Idempotency-Key of the credit note last sent without an answer: sent again with the
+  // same note (a retry credits nothing more), never with a changed one.
+  const pending = useRef<{ body: string; key: string } | null>(null);
   const { id, alertId, control, focus } = useControls(trouble);
 
   async function credit(event: FormEvent<HTMLFormElement>) {
@@ -202,19 +205,24 @@ export function BillCreditForm({ invoice, onCredited }: { invoice: InvoiceOut; o
       focus(errors[0]?.field);
       return;
     }
+    const body = { reason: reason.trim(), ...(lines?.ok ? { lines: lines.value } : {}) };
+    const text = JSON.stringify(body);
+    if (pending.current?.body !== text) pending.current = { body: text, key: newIdempotencyKey() };
     setSaving(true);
     setTrouble(null);
     const result = await outcome(
       api.POST("/api/v1/invoices/{invoice_id}/credit-notes", {
-        params: { path: { invoice_id: invoice.id } },
-        body: { reason: reason.trim(), ...(lines?.ok ? { lines: lines.value } : {}) },
+        params: { path: { invoice_id: invoice.id }, header: { "Idempotency-Key": pending.current.key } },
+        body,
       }),
     );
     setSaving(false);
     if (!result.ok) {
+      if (!keepKeyForRetry(result.status)) pending.current = null;
       setTrouble(fromAnswer(result.problem, result.status));
       return;
     }
+    pending.current = null;
     onCredited(result.value);
   }
 

@@ -361,6 +361,40 @@ def test_credit_notes_keep_the_totals_consistent(ohms: Ohms) -> None:
                                            rest.json()["number"]}
 
 
+def test_a_retried_credit_note_with_its_idempotency_key_credits_once(ohms: Ohms) -> None:
+    b = billing_org(ohms)
+    inv = issued_invoice(ohms, b.desk, ohms.register_patient(), [LAB_TEST])
+    [line] = inv["lines"]
+    key = f"credit-{uuid.uuid4()}"
+    body = {"reason": "charged in error",
+            "lines": [{"charge": line["id"], "amount": money("10.00")}]}
+
+    def post(json: dict[str, Any], client: TestClient | None = None) -> httpx.Response:
+        return (client or ohms.client).post(
+            f"/api/v1/invoices/{inv['id']}/credit-notes", json=json,
+            headers={**b.desk.headers, "Idempotency-Key": key})
+
+    barrier = threading.Barrier(4)
+
+    def race(_: int) -> httpx.Response:
+        client = TestClient(ohms.client.app, raise_server_exceptions=False)
+        barrier.wait(timeout=120)
+        return post(body, client)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(race, range(4)))
+    assert [r.status_code for r in answers] == [201] * 4, [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers}) == 1
+    assert sum(1 for r in answers if "idempotent-replayed" not in r.headers) == 1
+    again = post(body)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    other = post({**body, "reason": "another reason"})
+    assert other.status_code == 422 and other.headers["content-type"] == PROBLEM
+    after = get(ohms, b.desk, inv["id"]).json()
+    assert after["credited_total"] == money("10.00")
+    consistent(after)
+
+
 def test_sum_of_invoices_less_credit_notes_is_what_is_owed_and_paid(ohms: Ohms) -> None:
     """Across an organisation's invoices, after payments, an insurer's settlement, a void and
     credit notes: invoiced - credited = owed + paid + settled (void invoices count nothing)."""

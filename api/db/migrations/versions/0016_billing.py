@@ -46,6 +46,8 @@ def upgrade() -> None:
         sa.Column("issued_by", sa.Uuid(), nullable=True),
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("voided_at", api.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=True),
+        sa.Column("request_hash", sa.String(length=64), nullable=True),
         sa.Column("created_at", api.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", api.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -87,6 +89,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invoices")),
         sa.UniqueConstraint("organization_id", "number", name="uq_invoices_number"),
+        sa.UniqueConstraint(
+            "organization_id", "idempotency_key", name="uq_invoices_idempotency_key"
+        ),
     )
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.create_index(
