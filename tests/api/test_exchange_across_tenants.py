@@ -86,7 +86,18 @@ def emails_of(ohms: Ohms, user: User, kind: str) -> list[OutboundEmail]:
 
 
 def columns(row: Any) -> str:
-    return " ".join(str(getattr(row, c.key)) for c in type(row).__table__.columns)
+    """The row's words: its text columns, without identifiers and times (a timestamp's
+    "17.27" would hold a lab value's "7.2", and a UUID may hold a LOINC code's digits)."""
+    words = []
+    for column in type(row).__table__.columns:
+        value = getattr(row, column.key)
+        if not isinstance(value, str):
+            continue
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            words.append(value)
+    return " ".join(words)
 
 
 def test_orders_results_prescription_dispensing_and_restocking_across_tenants(
