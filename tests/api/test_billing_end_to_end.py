@@ -169,7 +169,9 @@ def test_a_visit_a_lab_test_and_a_dispense_are_billed_claimed_paid_and_reported(
     assert checkout.status_code == 200 and "309.96" in checkout.text
     paid = ohms.client.post(f"{SIMULATOR}/intents/{intent.json()['id']}/succeed")
     assert paid.status_code == 200, paid.text
-    assert through_app(ohms).run_once() == 1
+    # At least this payment's event (another test's retried event may fall due too: the app
+    # is shared); the invoice below shows which was delivered.
+    assert through_app(ohms).run_once() >= 1
     settled = ohms.client.get(f"/api/v1/invoices/{invoice['id']}", headers=patient.headers)
     assert settled.json()["status"] == "paid" and settled.json()["balance"] == money("0.00")
     assert settled.json()["insurer_total"] == money("800.00")
