@@ -14,6 +14,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from api.db.sqlite_writer import TurnTakingConnection
+
 TENANT_KEY = "ohms.tenant"
 
 
@@ -38,6 +40,8 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10,
         if ":memory:" in url:
             kwargs["poolclass"] = NullPool
         else:
+            # Writers take turns on a lock beside the file instead of polling SQLite's lock.
+            kwargs["connect_args"]["factory"] = TurnTakingConnection
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = max_overflow
     else:
