@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,23 +61,46 @@ class Demo:
         return next(login for login in self.logins.values() if login.role == role)
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+def _portal_build() -> Path:
     # OHMS_PORTAL_DIR: another build of the portal (a developer's, say); the checkout's else.
     build = Path(os.environ.get("OHMS_PORTAL_DIR") or CHECKOUT_BUILD)
     assert (build / "index.html").is_file(), \
         "the portal is not built: `make portal` (make test builds it first)"
-    data_dir = tmp_path_factory.mktemp("portal-data")
+    return build
+
+
+def _demo_env(data_dir: Path, build: Path) -> dict[str, str]:
     # Access-log batches close within a second (not a minute), so entries get anchored
     # while the tests run and the portal can verify them against the chain.
-    env = ohms_env(data_dir) | {"OHMS_AUDIT_BATCH_MAX_SECONDS": "1",
-                                "OHMS_PORTAL_DIR": str(build)}
+    return ohms_env(data_dir) | {"OHMS_AUDIT_BATCH_MAX_SECONDS": "1",
+                                 "OHMS_PORTAL_DIR": str(build)}
+
+
+@pytest.fixture(scope="session")
+def demo_install(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Login]]:
+    """A data directory after `ohms migrate` and `ohms seed-demo`, made once per test
+    process, and the logins the seeding printed. Each module serves a copy of it: the same
+    as a fresh install seeded and restarted (the directory holds no absolute path; the
+    commands themselves are tested in tests/test_cli.py)."""
+    data_dir = tmp_path_factory.mktemp("portal-install")
+    env = _demo_env(data_dir, _portal_build())
+    logins: dict[str, Login] = {}
     for command in ("migrate", "seed-demo"):
         done = run_ohms(env, command)
         assert done.returncode == 0, done.stderr
         if command == "seed-demo":
             logins = {login.email: login for login in parse_logins(done.stdout)}
-    with ohms_serve(env) as served:
+    return data_dir, logins
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory,
+         demo_install: tuple[Path, dict[str, Login]]) -> Iterator[Demo]:
+    """The demo install served for one module, on its own copy of the data."""
+    installed, logins = demo_install
+    data_dir = tmp_path_factory.mktemp("portal-data")
+    shutil.copytree(installed, data_dir, dirs_exist_ok=True)
+    with ohms_serve(_demo_env(data_dir, _portal_build())) as served:
         yield Demo(served.base_url, logins, data_dir)
 
 
@@ -94,9 +118,7 @@ def real_demo(tmp_path_factory: pytest.TempPathFactory, postgres_server: Databas
               ) -> Iterator[RealDemo]:
     from tests.api.conftest import funded_operator_key
 
-    build = Path(os.environ.get("OHMS_PORTAL_DIR") or CHECKOUT_BUILD)
-    assert (build / "index.html").is_file(), \
-        "the portal is not built: `make portal` (make test builds it first)"
+    build = _portal_build()
     data_dir = tmp_path_factory.mktemp("portal-real-data")
     database_url = postgres_server.create()
     env = ohms_env(data_dir) | {
