@@ -119,6 +119,22 @@ async def session_scope_off_loop(factory: sessionmaker[Session],
         await run_in_threadpool(_end, session, commit=True)
 
 
+@contextmanager
+def committed_here(session: Session) -> Iterator[None]:
+    """The writes of a request and their commit, here in the thread that made its checks,
+    before the response is made: the database's locks (on SQLite the single writer's, which
+    every other write waits for; on PostgreSQL the rows' a contended write updates) are held
+    from the first write to the commit only, not across a hop back to the event loop and
+    into the thread pool again for the request's session to end. A failure rolls everything
+    back, and the request fails as a whole (nothing was answered yet)."""
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 def _nothing_to_end(session: Session) -> bool:
     """Whether closing `session` does no I/O: it never began a transaction, or (SQLite) it
     only read, so its driver began none (pysqlite begins one before the first write only)."""

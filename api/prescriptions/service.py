@@ -32,6 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from api.billing.events import PHARMACY, Billable, report_billable
 from api.billing.models import BillableEventKind
 from api.db.base import utcnow
+from api.db.session import committed_here
 from api.deps import Principal
 from api.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from api.identity.models import User, UserRole
@@ -421,36 +422,40 @@ def dispense(session: Session, ports: RecordPorts, *, principal: Principal,
         session, ports, author_id=principal.user_id, author_org_id=principal.organization_id,
         patient=patient, resource=resource, category=category)
     total = Prescription.quantity * (1 + Prescription.refills)
-    claimed = session.execute(
-        update(Prescription)
-        .where(Prescription.id == p.id, Prescription.status == PrescriptionStatus.active.value,
-               Prescription.dispensed + quantity <= total)
-        .values(dispensed=Prescription.dispensed + quantity,
-                status=case((Prescription.dispensed + quantity >= total,
-                             PrescriptionStatus.completed.value),
-                            else_=PrescriptionStatus.active.value),
-                updated_at=utcnow())
-        .returning(Prescription.dispensed, Prescription.status, Prescription.updated_at)
-        .execution_options(synchronize_session=False)).one_or_none()
-    if claimed is None:
-        session.refresh(p)
-        _dispensable_state(p, quantity)
-        raise Conflict("the prescription changed meanwhile")
-    for name, value in zip(("dispensed", "status", "updated_at"), claimed, strict=True):
-        set_committed_value(p, name, value)  # as the UPDATE left it, without a SELECT
-    # Stock: never below zero, whatever races (a Conflict rolls the claim back with it).
-    taken = pharmacy.take_from_lot(session, organization_id=principal.organization_id,
-                                   lot_id=lot.id, quantity=quantity, today=day)
-    row = Dispense(id=dispense_id, prescription_id=p.id,
-                   organization_id=principal.organization_id, lot_id=lot.id,
-                   quantity=quantity, dispensed_by=principal.user_id, record_id=record.id)
-    session.add(row)
-    session.flush()
-    # Billed by the pharmacy, in this transaction: the units handed over.
-    report_billable(session, Billable(
-        kind=BillableEventKind.dispense, source_id=row.id,
-        organization_id=principal.organization_id, patient_id=p.patient_id,
-        patient_uhid=p.patient_uhid, code_system=p.medication_system,
-        code=p.medication_code, display=p.medication_display, quantity=quantity,
-        department=PHARMACY, record_id=record.id, occurred_at=row.created_at))
+    with committed_here(session):
+        claimed = session.execute(
+            update(Prescription)
+            .where(Prescription.id == p.id,
+                   Prescription.status == PrescriptionStatus.active.value,
+                   Prescription.dispensed + quantity <= total)
+            .values(dispensed=Prescription.dispensed + quantity,
+                    status=case((Prescription.dispensed + quantity >= total,
+                                 PrescriptionStatus.completed.value),
+                                else_=PrescriptionStatus.active.value),
+                    updated_at=utcnow())
+            .returning(Prescription.dispensed, Prescription.status, Prescription.updated_at)
+            .execution_options(synchronize_session=False)).one_or_none()
+        if claimed is None:
+            session.refresh(p)
+            _dispensable_state(p, quantity)
+            raise Conflict("the prescription changed meanwhile")
+        for name, value in zip(("dispensed", "status", "updated_at"), claimed, strict=True):
+            set_committed_value(p, name, value)  # as the UPDATE left it, without a SELECT
+        row = Dispense(id=dispense_id, prescription_id=p.id,
+                       organization_id=principal.organization_id, lot_id=lot.id,
+                       quantity=quantity, dispensed_by=principal.user_id, record_id=record.id)
+        session.add(row)
+        session.flush()
+        # Billed by the pharmacy, in this transaction: the units handed over.
+        report_billable(session, Billable(
+            kind=BillableEventKind.dispense, source_id=row.id,
+            organization_id=principal.organization_id, patient_id=p.patient_id,
+            patient_uhid=p.patient_uhid, code_system=p.medication_system,
+            code=p.medication_code, display=p.medication_display, quantity=quantity,
+            department=PHARMACY, record_id=record.id, occurred_at=row.created_at))
+        # The stock last, committed at once: every dispense of the item updates its lot's
+        # and its item's rows, so their locks are held for these statements and the commit
+        # only. Never below zero, whatever races (a Conflict rolls everything back with it).
+        taken = pharmacy.take_from_lot(session, organization_id=principal.organization_id,
+                                       lot_id=lot.id, quantity=quantity, today=day)
     return Dispensed(row, p, taken)

@@ -2,7 +2,7 @@
 free slots and the directory, the life of an appointment (book, confirm or decline,
 reschedule, cancel, check in, no-show) and of the encounter a check-in opens. One function,
 one use case; the caller's session is the unit of work (bookings and moves commit it
-themselves, as soon as their writes are done: see `_writing`). No slot is given twice: the
+themselves, as soon as their writes are done: see `committed_here`). No slot is given twice: the
 database refuses it (appointments' partial unique indexes, and on PostgreSQL exclusion
 constraints on the time range); the checks here give the clear error for the common case,
 the constraints hold under concurrent requests. Leave and bookings are ordered by the
@@ -16,8 +16,7 @@ code (`ChangeReason`), never free text."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -35,6 +34,7 @@ from api.billing.events import (
 )
 from api.billing.models import BillableEventKind
 from api.db.base import utcnow
+from api.db.session import committed_here
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound
 from api.identity.models import User
@@ -646,22 +646,6 @@ def _reason_holder(session: Session, patient: User | PatientRef) -> User:
     return account
 
 
-@contextmanager
-def _writing(session: Session) -> Iterator[None]:
-    """The writes of a booking (or a move) and their commit, here in the thread that made
-    the checks, before the response is made: the database's locks (on SQLite the single
-    writer's, which every other booking waits for) are held from the first write to the
-    commit only, not across a hop back to the event loop and into the thread pool again.
-    A failure rolls everything back, and the request fails as a whole (nothing was
-    answered yet)."""
-    try:
-        yield
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-
-
 def _reason_resource(appointment: Appointment, patient: User, practitioner: User | None,
                      reason: str) -> dict[str, Any]:
     """The reason as a FHIR R4 Appointment about the appointment (its id, status, times,
@@ -717,7 +701,7 @@ def _book(session: Session, ports: RecordPorts, *, principal: Principal, owner: 
                 author=principal, patient=account, category=category,
                 record=f"category:{category}",
                 references=(appointment_reference(appointment.id),))
-    with _writing(session):
+    with committed_here(session):
         # The cheap insert first: a slot given concurrently is refused before the reason
         # is encrypted and stored.
         _write_guarded(session, owner, slot)
@@ -850,7 +834,7 @@ def reschedule(session: Session, *, principal: Principal, appointment_id: uuid.U
         _set_status(appointment, AppointmentStatus.pending)
     else:
         appointment.updated_at = utcnow()
-    with _writing(session):
+    with committed_here(session):
         _write_guarded(session, Bookable.owning(appointment), slot)
         _tell(session, appointment, NotificationKind.appointment_rescheduled,
               actor=principal.user_id, practitioner_too=True)
