@@ -513,14 +513,20 @@ def take_from_lot(session: Session, *, organization_id: uuid.UUID, lot_id: uuid.
         session.refresh(lot)
         raise Conflict(lot_refusal(session, lot.id, today=day) or
                        f"only {lot.quantity} units are left in lot {lot.lot_number}")
-    decremented = _rowcount(session.execute(
+    decremented = session.execute(
         update(InventoryItem)
         .where(InventoryItem.id == item.id, InventoryItem.on_hand >= quantity)
         .values(on_hand=InventoryItem.on_hand - quantity, updated_at=utcnow())
-        .execution_options(synchronize_session=False)))
-    if decremented != 1:  # the item's count is the lots' sum: this is a broken invariant
+        .returning(InventoryItem.on_hand, InventoryItem.reorder_point,
+                   InventoryItem.alerted_at)
+        .execution_options(synchronize_session=False)).one_or_none()
+    if decremented is None:  # the item's count is the lots' sum: this is a broken invariant
         raise Conflict("the item's stock is lower than its lot's; nothing was taken")
-    _sync_alert(session, item.id, clear=False)
+    # The row as this UPDATE left it (locked until the commit): the alert is raised only when
+    # it shows the crossing, which spares every other take a statement.
+    on_hand, reorder_point, alerted_at = decremented
+    if alerted_at is None and on_hand < reorder_point:
+        _sync_alert(session, item.id, clear=False)
     set_committed_value(lot, "quantity", left)  # as the UPDATE left it, without a SELECT
     session.expire(item)
     return lot
