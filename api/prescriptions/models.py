@@ -60,11 +60,12 @@ class Prescription(Base):
         CheckConstraint("refills >= 0", name="refills_not_negative"),
         # Never more dispensed than prescribed with its refills, whatever races.
         CheckConstraint(DISPENSED_WITHIN, name="dispensed_within_prescribed"),
+        # Each list's order (created_at, then id) read straight from its index.
         Index("ix_prescriptions_pharmacy_status_created", "pharmacy_org_id", "status",
-              "created_at"),
+              "created_at", "id"),
         Index("ix_prescriptions_prescriber_created", "prescriber_org_id", "prescribed_by",
-              "created_at"),
-        Index("ix_prescriptions_patient_created", "patient_id", "created_at"),
+              "created_at", "id"),
+        Index("ix_prescriptions_patient_created", "patient_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

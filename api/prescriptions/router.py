@@ -7,9 +7,10 @@ api/system_sessions.py); the service confines each to the caller's organisation.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy import Row
 
 from api.deps import ContainerDep, Principal, SystemDB, require
 from api.errors import problem_responses
@@ -31,14 +32,15 @@ ERRORS = problem_responses(401, 403, 404, 409, 422)
 WRITE_ERRORS = problem_responses(401, 403, 404, 409, 413, 422, 502, 503)
 
 
-def _out(p: Prescription, lot: InventoryLot | None = None) -> PrescriptionOut:
+def _out(p: Prescription | Row[Any], lot: InventoryLot | None = None) -> PrescriptionOut:
+    """A prescription as answered: its ORM object, or its row as a list reads it."""
     return PrescriptionOut(
         id=p.id, status=PrescriptionStatus(p.status), patient=p.patient_uhid,
         patient_name=p.patient_name,
         medication=MedicationOut(system=p.medication_system, code=p.medication_code,
                                  display=p.medication_display),
         dosage=p.dosage, quantity=p.quantity, refills=p.refills, dispensed=p.dispensed,
-        remaining=p.remaining, pharmacy=p.pharmacy_org_id,
+        remaining=p.quantity * (1 + p.refills) - p.dispensed, pharmacy=p.pharmacy_org_id,
         prescriber_organization=p.prescriber_org_id, prescribed_by=p.prescribed_by,
         allergy_check=AllergyCheck(p.allergy_check), request_record=p.request_record,
         suggested_lot=SuggestedLot(id=lot.id, lot_number=lot.lot_number, expiry=lot.expiry,
