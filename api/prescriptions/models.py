@@ -13,8 +13,9 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Row, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base, created_at_column, uuid_pk
@@ -100,7 +101,13 @@ class Prescription(Base):
 
     @property
     def remaining(self) -> int:
-        return self.prescribed_total - self.dispensed
+        return remaining_units(self)
+
+
+def remaining_units(p: Prescription | Row[Any]) -> int:
+    """Units left to dispense: quantity x (1 + refills) less those dispensed; of an ORM
+    object or of a row a list read."""
+    return int(p.quantity * (1 + p.refills) - p.dispensed)
 
 
 class Dispense(Base):

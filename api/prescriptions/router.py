@@ -17,7 +17,12 @@ from api.errors import problem_responses
 from api.paging import Page
 from api.pharmacy.models import InventoryLot
 from api.prescriptions import service
-from api.prescriptions.models import AllergyCheck, Prescription, PrescriptionStatus
+from api.prescriptions.models import (
+    AllergyCheck,
+    Prescription,
+    PrescriptionStatus,
+    remaining_units,
+)
 from api.prescriptions.schemas import (
     DispenseCreate,
     DispenseOut,
@@ -40,7 +45,7 @@ def _out(p: Prescription | Row[Any], lot: InventoryLot | None = None) -> Prescri
         medication=MedicationOut(system=p.medication_system, code=p.medication_code,
                                  display=p.medication_display),
         dosage=p.dosage, quantity=p.quantity, refills=p.refills, dispensed=p.dispensed,
-        remaining=p.quantity * (1 + p.refills) - p.dispensed, pharmacy=p.pharmacy_org_id,
+        remaining=remaining_units(p), pharmacy=p.pharmacy_org_id,
         prescriber_organization=p.prescriber_org_id, prescribed_by=p.prescribed_by,
         allergy_check=AllergyCheck(p.allergy_check), request_record=p.request_record,
         suggested_lot=SuggestedLot(id=lot.id, lot_number=lot.lot_number, expiry=lot.expiry,
