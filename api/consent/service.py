@@ -37,6 +37,7 @@ from api.roles.catalog import EMERGENCY_ROLES
 from api.tenants.models import Organization
 from api.tenants.service import organization_address
 from chain import (
+    Chain,
     ChainError,
     ChainEvent,
     ChainReverted,
@@ -44,6 +45,7 @@ from chain import (
     GrantTerms,
     Purpose,
     RevocationTerms,
+    TransactionRequest,
     grant_typed_data,
     parse_grant,
     parse_revocation,
@@ -204,19 +206,35 @@ def _next_nonce(session: Session, ports: ConsentPorts, address: str) -> int:
     return max(on_chain, used + 1)
 
 
-def _queued_behind(session: Session, on_chain: int, address: str, nonce: int) -> bool:
-    """Whether the patient's nonces from the registry's next (`on_chain`) up to `nonce` are
-    all taken by grants or revocations this service queued and the chain has not settled:
-    the outbox sends them in order, so a grant with `nonce` lands after them."""
-    if nonce <= on_chain:
-        return False
+def _on_their_way(session: Session, address: str, below: int) -> set[int]:
+    """The patient's nonces below `below` held by grants this service queued and the chain
+    has not settled yet, or by revocations it queued."""
     grants = session.scalars(select(Consent.nonce).where(
         Consent.patient_address == address, Consent.status == ConsentStatus.pending,
-        Consent.nonce >= on_chain, Consent.nonce < nonce))
+        Consent.nonce < below))
     revocations = session.scalars(select(Consent.revocation_nonce).where(
-        Consent.patient_address == address, Consent.revocation_nonce >= on_chain,
-        Consent.revocation_nonce < nonce))
-    return set(range(on_chain, nonce)) <= {*grants, *revocations}
+        Consent.patient_address == address, Consent.revocation_nonce < below))
+    return {*grants, *(n for n in revocations if n is not None)}
+
+
+def _check_nonce_behind_queued(session: Session, chain: Chain, request: TransactionRequest,
+                               address: str, nonce: int) -> None:
+    """A grant whose nonce the registry refused as ahead of its own: accepted when every
+    nonce from the registry's next up to it is held by a grant or revocation still on its
+    way (the outbox sends them in order, so this one lands after them), or when those
+    landed meanwhile (then it is checked again). The queued nonces are read before the
+    registry's, so one that lands in between is seen either way. 422 otherwise."""
+    queued = _on_their_way(session, address, below=nonce)
+    on_chain = chain.patient_nonce(address)
+    if nonce == on_chain:
+        try:
+            chain.simulate(request)
+        except ChainReverted as exc:
+            raise Invalid(f"the consent registry refuses this grant: {exc.error_name}") \
+                from None
+        return
+    if not (nonce > on_chain and set(range(on_chain, nonce)) <= queued):
+        raise Invalid("the consent registry refuses this grant: InvalidAccountNonce")
 
 
 def grant_typed_data_for(
@@ -323,12 +341,11 @@ def submit_grant(
         chain.simulate(request)
     except ChainReverted as exc:
         # A grant signed right after another is checked before the other is on chain: its
-        # nonce is ahead of the registry's. It is queued behind them when every nonce in
-        # between is held by a grant or revocation of this patient still on its way.
-        if exc.error_name != "InvalidAccountNonce" or not _queued_behind(
-                session, chain.patient_nonce(address), address, terms.nonce):
+        # nonce is ahead of the registry's (see _check_nonce_behind_queued).
+        if exc.error_name != "InvalidAccountNonce":
             raise Invalid(f"the consent registry refuses this grant: {exc.error_name}") \
                 from None
+        _check_nonce_behind_queued(session, chain, request, address, terms.nonce)
     except ChainUnavailable:
         queued_offline = True
     consent = Consent(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from eth_account import Account
 from sqlalchemy import func, select
 
@@ -252,3 +253,41 @@ def test_grants_signed_one_after_another_are_queued_in_nonce_order(ohms: Ohms) -
     for r in submitted:
         got = ohms.client.get(f"/api/v1/consents/{r.json()['id']}", headers=patient.user.headers)
         assert got.status_code == 200 and got.json()["status"] == "active", got.text
+
+
+def test_a_grant_whose_predecessor_lands_while_it_is_checked_is_accepted(
+        ohms: Ohms, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race a browser test once hit on the real chain: the next grant's check is refused
+    as ahead of the registry (the grant before it not on chain yet), and that grant lands
+    before the service reads the registry's nonce again. The grant is checked again and
+    accepted, not refused as InvalidAccountNonce."""
+    lab, clinic = ohms.create_org("lab"), ohms.create_org("clinic")
+    patient = patient_with_wallet(ohms)
+    chain = ohms.container.chain.ready()
+    nonce_before = chain.patient_nonce(patient.wallet.address)
+    first = typed_data(ohms, patient, lab, scope="category:lab")
+    assert ohms.client.post("/api/v1/consents", headers=patient.user.headers, json={
+        "typed_data": first, "signature": sign(patient.wallet, first)}).status_code == 201
+    second = typed_data(ohms, patient, clinic, scope="category:condition")
+    assert second["message"]["nonce"] == nonce_before + 1
+
+    read_nonce = chain.patient_nonce
+    landed: list[int] = []
+
+    def nonce_once_the_first_landed(address: str) -> int:
+        if not landed:  # between the refused check and this read, the first grant lands
+            landed.append(1)
+            run_workers(ohms)
+        return read_nonce(address)
+
+    monkeypatch.setattr(chain, "patient_nonce", nonce_once_the_first_landed)
+    accepted = ohms.client.post("/api/v1/consents", headers=patient.user.headers, json={
+        "typed_data": second, "signature": sign(patient.wallet, second)})
+    assert accepted.status_code == 201, accepted.text
+    assert landed  # the race was run: the check was refused once, then read the nonce
+    monkeypatch.undo()
+    run_workers(ohms)
+    assert chain.patient_nonce(patient.wallet.address) == nonce_before + 2
+    got = ohms.client.get(f"/api/v1/consents/{accepted.json()['id']}",
+                          headers=patient.user.headers)
+    assert got.json()["status"] == "active", got.text
