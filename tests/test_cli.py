@@ -61,7 +61,7 @@ def ohms_env(data_dir: Path) -> dict[str, str]:
         "OHMS_DATA_DIR": str(data_dir),
         # Cheap argon2 keeps this file fast; bench_auth measures the production cost.
         "OHMS_ARGON2_TIME_COST": "1",
-        "OHMS_ARGON2_MEMORY_KIB": "8192",
+        "OHMS_ARGON2_MEMORY_KIB": "1024",
         "OHMS_ARGON2_PARALLELISM": "1",
         "OHMS_LOG_LEVEL": "WARNING",
     })

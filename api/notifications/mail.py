@@ -44,7 +44,9 @@ def _message_file_name(message: EmailMessage) -> str:
 
 class FileMailer:
     """Writes each message as an RFC 5322 file `<Message-ID>.eml` in `directory`, atomically
-    (a temporary file renamed into place): a message sent again replaces its own file."""
+    (a temporary file renamed into place): a message sent again replaces its own file. The
+    temporary file's name does not end in `.eml`, so a reader of `*.eml` never sees a message
+    before it is whole, nor one message under two names."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
@@ -52,7 +54,7 @@ class FileMailer:
     def send(self, message: EmailMessage) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(bytes(message))

@@ -36,7 +36,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
         "jwt_secret": SecretStr("x" * 48),
         # Cheaper argon2 keeps the suite fast; the cost itself is measured by bench_auth.
         "argon2_time_cost": 1,
-        "argon2_memory_kib": 8192,
+        "argon2_memory_kib": 1024,
         "argon2_parallelism": 1,
         "bootstrap_admin_email": ADMIN_EMAIL,
         "bootstrap_admin_password": SecretStr(PASSWORD),

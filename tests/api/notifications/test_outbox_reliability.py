@@ -7,12 +7,18 @@ queue."""
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
 
 from api.db.base import utcnow
+from api.notifications.mail import FileMailer
 from api.notifications.models import EmailStatus, NotificationKind, OutboundEmail
 from api.notifications.outbox import EmailOutboxWorker
 from api.notifications.service import notify_event
@@ -184,3 +190,26 @@ def test_a_refused_recipient_fails_its_row_and_the_queue_goes_on(
     (row,) = _rows(mail, fine, "results_ready")
     assert row.status is EmailStatus.sent
     mail_server.defer(deferred.email, on=False)
+
+
+def test_a_mail_file_is_seen_under_its_name_only_when_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file adapter's reader (a person, a test, a mail importer) lists `*.eml`: while a
+    message is being written it is not among them, and it appears under one name only. A
+    browser test once read a message at its temporary name and again at its own."""
+    message = EmailMessage()
+    message["Message-ID"] = "<row-1@ohms.test>"
+    message["Subject"] = "OHMS: Confirm your email address"
+    message.set_content("x" * 100_000)
+    seen_while_writing: list[list[str]] = []
+    real_replace = os.replace
+
+    def replace(src: str, dst: Path) -> None:  # the moment before the rename
+        seen_while_writing.append(sorted(p.name for p in tmp_path.glob("*.eml")))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    FileMailer(tmp_path).send(message)
+    FileMailer(tmp_path).send(message)  # sent again (a resend after a crash)
+    assert seen_while_writing == [[], ["row-1_ohms.test.eml"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["row-1_ohms.test.eml"]
