@@ -9,11 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Header
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from api.errors import BadRequest
+
+T = TypeVar("T")
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
 # Set on an answer that repeats the first result of a key.
@@ -42,3 +47,19 @@ def request_hash(**fields: Any) -> str:
     text = json.dumps({k: str(v) if v is not None else None for k, v in fields.items()},
                       sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def flush_or_replay(session: Session, first_result: Callable[[], T | None]) -> T | None:
+    """Flush the unit of work that holds a new keyed row. None when it was written; when the
+    database refused it because a request with the same key committed at the same moment,
+    the unit of work is rolled back (nothing of this request is kept) and that request's
+    result is returned. Any other refusal is raised."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        first = first_result()
+        if first is None:
+            raise
+        return first
+    return None

@@ -27,7 +27,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Numeric, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.billing.models import (
@@ -43,7 +42,7 @@ from api.billing.settlement import Settled, take
 from api.db.base import utcnow
 from api.deps import Principal
 from api.errors import Conflict, Forbidden, Invalid, NotFound
-from api.idempotency import request_hash
+from api.idempotency import flush_or_replay, request_hash
 from api.identity.models import User
 from api.identity.service import get_by_uhid
 from api.notifications.models import NotificationKind
@@ -282,16 +281,10 @@ def add_manual_charge(session: Session, *, principal: Principal, patient_id: uui
         manual_reason=line.reason, idempotency_key=idempotency_key, request_hash=digest,
         created_by=principal.user_id, created_at=utcnow())
     session.add(charge)
-    try:
-        session.flush()
-    except IntegrityError:
-        # The same key at the same moment: that request's charge, and nothing added here.
-        session.rollback()
-        replay = _charge_replay(session, org_id, idempotency_key, digest)
-        if replay is None:
-            raise
-        return replay
-    return Charged(charge, draft)
+    # The same key at the same moment: that request's charge, and nothing added here.
+    replay = flush_or_replay(
+        session, lambda: _charge_replay(session, org_id, idempotency_key, digest))
+    return replay if replay is not None else Charged(charge, draft)
 
 
 # --- numbering ----------------------------------------------------------------------------------
@@ -504,14 +497,10 @@ def credit_invoice(session: Session, *, principal: Principal, invoice_id: uuid.U
         issued_by=principal.user_id, reason=reason, idempotency_key=idempotency_key,
         request_hash=digest, created_at=now, updated_at=now)
     session.add(note)
-    try:
-        session.flush()
-    except IntegrityError:
-        # The same key at the same moment: that request's note, and nothing credited here.
-        session.rollback()
-        replay = _credit_replay(session, org_id, idempotency_key, digest)
-        if replay is None:
-            raise
+    # The same key at the same moment: that request's note, and nothing credited here.
+    replay = flush_or_replay(
+        session, lambda: _credit_replay(session, org_id, idempotency_key, digest))
+    if replay is not None:
         return replay, True
     for credit in credits:
         line = credit.line

@@ -35,7 +35,7 @@ from api.billing.settlement import Settled, give_back, take
 from api.db.base import utcnow
 from api.deps import Principal
 from api.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Unavailable
-from api.idempotency import request_hash
+from api.idempotency import flush_or_replay, request_hash
 from api.paging import PageRequest
 from api.payments.models import (
     IntentStatus,
@@ -124,16 +124,9 @@ def collect_payment(session: Session, *, principal: Principal, invoice_id: uuid.
                       idempotency_key=idempotency_key, request_hash=digest,
                       reference=reference, received_by=principal.user_id, created_at=utcnow())
     session.add(payment)
-    try:
-        session.flush()
-    except IntegrityError:
-        # The same key at the same moment: that request's payment, and nothing taken here.
-        session.rollback()
-        first = _desk_replay(session, org, idempotency_key, digest)
-        if first is None:
-            raise
-        return Recorded(first, replayed=True)
-    return Recorded(payment, replayed=False)
+    # The same key at the same moment: that request's payment, and nothing taken here.
+    first = flush_or_replay(session, lambda: _desk_replay(session, org, idempotency_key, digest))
+    return Recorded(first or payment, replayed=first is not None)
 
 
 def _visible_invoice(session: Session, principal: Principal,
@@ -207,14 +200,10 @@ def refund_payment(session: Session, *, provider: PaymentProvider, principal: Pr
                     currency=currency, reason=reason, idempotency_key=idempotency_key,
                     created_by=principal.user_id, created_at=utcnow())
     session.add(refund)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        first = _refund_replay(session, payment_id, idempotency_key, amount, currency, reason)
-        if first is None:
-            raise
-        return Recorded(first, replayed=True)
+    first_refund = flush_or_replay(session, lambda: _refund_replay(
+        session, payment_id, idempotency_key, amount, currency, reason))
+    if first_refund is not None:
+        return Recorded(first_refund, replayed=True)
     if payment.method == PaymentMethod.online.value:
         session.commit()
         send_refunds(session, provider=provider, payment=payment, refunds=[refund])
@@ -302,16 +291,10 @@ def create_intent(session: Session, *, provider: PaymentProvider, principal: Pri
         provider_ref=made.ref, checkout_url=made.checkout_url,
         idempotency_key=idempotency_key, created_at=utcnow())
     session.add(intent)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        first = (_intent_replay(session, principal, idempotency_key, invoice_id, amount)
-                 if idempotency_key is not None else None)
-        if first is None:
-            raise
-        return Recorded(first, replayed=True)
-    return Recorded(intent, replayed=False)
+    first = flush_or_replay(session, lambda: (
+        _intent_replay(session, principal, idempotency_key, invoice_id, amount)
+        if idempotency_key is not None else None))
+    return Recorded(first or intent, replayed=first is not None)
 
 
 def _uuid_or(text: str, default: uuid.UUID) -> uuid.UUID:

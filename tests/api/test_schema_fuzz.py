@@ -86,10 +86,11 @@ def roles_to_try(ohms: Ohms, case: schemathesis.Case) -> list[str]:
     in: every role.
 
     A request the schema forbids (schemathesis's negative cases, three in four of all) is
-    refused by validation before any role's path through the operation begins, so it is sent
-    once, as one holder taken in turn: every holder still meets invalid input, without the
-    same refusal being asked for again by each role, the role without permission and
-    anonymous (those two are asked with every valid request)."""
+    refused by validation before the operation's own code runs, whichever holder sends it
+    (the role without permission and anonymous are refused before validation, as they are
+    with every valid request). So it is sent once, as one holder taken in turn: each holder
+    still meets invalid input, including the few the application accepts as valid and
+    answers on a role's own path, without the same refusal asked for by every role."""
     needed = permission_of(ohms, case.method, case.operation.path)
     if needed is None:
         holders = list(ROLES)
