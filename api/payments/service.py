@@ -126,7 +126,8 @@ def collect_payment(session: Session, *, principal: Principal, invoice_id: uuid.
     session.add(payment)
     # The same key at the same moment: that request's payment, and nothing taken here.
     first = flush_or_replay(session, lambda: _desk_replay(session, org, idempotency_key, digest))
-    return Recorded(first or payment, replayed=first is not None)
+    return (Recorded(first, replayed=True) if first is not None
+            else Recorded(payment, replayed=False))
 
 
 def _visible_invoice(session: Session, principal: Principal,
@@ -294,7 +295,8 @@ def create_intent(session: Session, *, provider: PaymentProvider, principal: Pri
     first = flush_or_replay(session, lambda: (
         _intent_replay(session, principal, idempotency_key, invoice_id, amount)
         if idempotency_key is not None else None))
-    return Recorded(first or intent, replayed=first is not None)
+    return (Recorded(first, replayed=True) if first is not None
+            else Recorded(intent, replayed=False))
 
 
 def _uuid_or(text: str, default: uuid.UUID) -> uuid.UUID:
