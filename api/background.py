@@ -66,6 +66,8 @@ def attach_background(container: Container) -> BackgroundWorkers:
          ("appointment-reminders", reminders.run_once), ("email-outbox", emails.run_once),
          ("payment-simulator-webhooks", container.deliver_payment_webhooks),
          ("billing-charges", charge_events)],
+        # An anchor the batcher queues is sent at once.
+        wakes={"audit-batcher": ["outbox"]},
         event_handlers={
             "ConsentGranted": consent.on_consent_granted,
             "ConsentRevoked": consent.on_consent_revoked,

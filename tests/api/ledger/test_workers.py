@@ -56,6 +56,68 @@ def test_a_failing_task_is_logged_and_never_stops_the_others(
     assert workers.run_all_once() == {"broken": -1, "counting": 0}
 
 
+def test_a_busy_task_does_not_make_the_idle_ones_poll() -> None:
+    # The email outbox draining a backlog must not have the indexer ask the chain for its
+    # head after every mail: an idle task waits its poll interval, whoever else is busy.
+    backlog = [1] * 300
+    idle_runs: list[int] = []
+
+    def busy() -> int:
+        if backlog:
+            backlog.pop()
+            return 1
+        return 0
+
+    def idle() -> int:
+        idle_runs.append(1)
+        return 0
+
+    workers = BackgroundWorkers([("busy", busy), ("idle", idle)], poll_seconds=30)
+    workers.start()
+    try:
+        wait_for(lambda: not backlog, "the backlog drained")
+    finally:
+        assert workers.stop(timeout=5)
+    assert len(idle_runs) == 1  # its first pass; the next is due 30 s later
+
+
+def test_work_of_one_task_makes_the_tasks_it_wakes_due_at_once() -> None:
+    # The outbox's transactions are new blocks: the indexer runs right after, not a poll
+    # interval later. A task nobody wakes keeps its interval.
+    woken_runs: list[int] = []
+    other_runs: list[int] = []
+    sent = [1, 1]
+
+    def indexer() -> int:
+        woken_runs.append(1)
+        return 0
+
+    def other() -> int:
+        other_runs.append(1)
+        return 0
+
+    def outbox() -> int:
+        return sent.pop() if sent else 0
+
+    workers = BackgroundWorkers([("indexer", indexer), ("other", other), ("outbox", outbox)],
+                                poll_seconds=30, wakes={"outbox": ["indexer"]})
+    workers.start()
+    try:
+        # Passes 1 and 2 send (each wakes the indexer), pass 3 runs the indexer and finds the
+        # outbox idle.
+        wait_for(lambda: len(woken_runs) >= 3, "the indexer woken twice")
+    finally:
+        assert workers.stop(timeout=5)
+    assert len(woken_runs) == 3 and len(other_runs) == 1
+
+
+def test_wakes_must_name_tasks_that_exist() -> None:
+    with pytest.raises(ValueError, match="unknown tasks"):
+        BackgroundWorkers([("outbox", lambda: 0)], poll_seconds=1, wakes={"outbox": ["indxer"]})
+    with pytest.raises(ValueError, match="unique"):
+        BackgroundWorkers([("a", lambda: 0), ("a", lambda: 0)], poll_seconds=1)
+
+
 def test_the_service_workers_send_and_index_in_the_background(ledger: Ohms) -> None:
     chain = chain_of(ledger)
     indexed: list[int] = []
