@@ -223,19 +223,10 @@ def place_order(session: Session, ports: RecordPorts, *, principal: Principal,
         ordered_by=principal.user_id, performer_org_id=performer.id,
         encounter_id=encounter.id if encounter is not None else None,
         created_at=now, updated_at=now)
-    resource, record_category = records.checked_resource(
-        ports, patient, _service_request(order, patient=patient, physician_uhid=principal.uhid,
-                                         performer=performer, reason=reason))
-    # The gate's entry commits apart from this unit of work: ask before anything is flushed.
-    try:
-        ports.access_gate(session).authorise_write(
-            author=principal, patient=patient, category=record_category,
-            record=f"category:{record_category}")
-    except Forbidden:
-        raise Forbidden(NO_BASIS) from None
-    record = records.seal_and_store(
-        session, ports, author_id=principal.user_id, author_org_id=principal.organization_id,
-        patient=patient, resource=resource, category=record_category)
+    record = records.write_record(
+        session, ports, author=principal, patient=patient, refused=NO_BASIS,
+        resource=_service_request(order, patient=patient, physician_uhid=principal.uhid,
+                                  performer=performer, reason=reason))
     order.request_record = record.id
     session.add(order)
     session.flush()

@@ -242,19 +242,10 @@ def prescribe(session: Session, ports: RecordPorts, *, principal: Principal,
         pharmacy_org_id=pharmacy_org.id, created_at=now, updated_at=now)
     override = (allergy_override_reason, outcome.matches) \
         if allergy_override_reason is not None else None
-    resource, category = records.checked_resource(
-        ports, patient, _medication_request(p, patient=patient, physician_uhid=principal.uhid,
-                                            pharmacy_org=pharmacy_org, override=override))
-    # The gate's entry commits apart from this unit of work: ask before anything is flushed.
-    try:
-        ports.access_gate(session).authorise_write(
-            author=principal, patient=patient, category=category,
-            record=f"category:{category}")
-    except Forbidden:
-        raise Forbidden(NO_BASIS) from None
-    record = records.seal_and_store(
-        session, ports, author_id=principal.user_id, author_org_id=principal.organization_id,
-        patient=patient, resource=resource, category=category)
+    record = records.write_record(
+        session, ports, author=principal, patient=patient, refused=NO_BASIS,
+        resource=_medication_request(p, patient=patient, physician_uhid=principal.uhid,
+                                     pharmacy_org=pharmacy_org, override=override))
     p.request_record = record.id
     session.add(p)
     session.flush()

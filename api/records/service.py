@@ -26,6 +26,7 @@ from api.deps import Principal
 from api.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     Invalid,
     NotFound,
     PayloadTooLarge,
@@ -109,12 +110,21 @@ RESULT_CATEGORIES = frozenset({"lab", "imaging"})
 
 
 def write_record(session: Session, ports: RecordPorts, *, author: Principal, patient: User,
-                 resource: object, previous: Record | None = None) -> Record:
-    """Validate, authorise, encrypt to the patient, store the ciphertext, then the row."""
+                 resource: object, previous: Record | None = None,
+                 refused: str | None = None) -> Record:
+    """Validate, authorise, encrypt to the patient, store the ciphertext, then the row. The
+    gate is asked before anything is flushed (its entry commits apart from this unit of
+    work); `refused` is what its refusal says instead of the gate's own words (an order or
+    a prescription is written inside an encounter or under the patient's grant)."""
     valid, category = checked_resource(ports, patient, resource, previous)
     target = f"record:{previous.lineage_id}" if previous else f"category:{category}"
-    ports.access_gate(session).authorise_write(author=author, patient=patient,
+    try:
+        ports.access_gate(session).authorise_write(author=author, patient=patient,
                                                    category=category, record=target)
+    except Forbidden:
+        if refused is None:
+            raise
+        raise Forbidden(refused) from None
     record = seal_and_store(session, ports, author_id=author.user_id,
                             author_org_id=author.organization_id, patient=patient,
                             resource=valid, category=category, previous=previous)
