@@ -93,7 +93,9 @@ class BackgroundWorkers:
                         due[woken] = 0.0
                 else:
                     due[name] = time.monotonic() + self.poll_seconds
-            pause = min(due.values()) - time.monotonic()
+            # With no task at all, the loop only waits to be stopped.
+            pause = min(due.values(), default=time.monotonic() + self.poll_seconds) \
+                - time.monotonic()
             if pause > 0:
                 self._stopping.wait(pause)
 

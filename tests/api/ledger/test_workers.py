@@ -111,6 +111,15 @@ def test_work_of_one_task_makes_the_tasks_it_wakes_due_at_once() -> None:
     assert len(woken_runs) == 3 and len(other_runs) == 1
 
 
+def test_workers_without_tasks_wait_to_be_stopped() -> None:
+    workers = BackgroundWorkers([], poll_seconds=0.01)
+    workers.start()
+    time.sleep(0.1)
+    assert workers.running  # the loop did not die on an empty clock
+    assert workers.stop(timeout=5)
+    assert workers.run_all_once() == {}
+
+
 def test_wakes_must_name_tasks_that_exist() -> None:
     with pytest.raises(ValueError, match="unknown tasks"):
         BackgroundWorkers([("outbox", lambda: 0)], poll_seconds=1, wakes={"outbox": ["indxer"]})
